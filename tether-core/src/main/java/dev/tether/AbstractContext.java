@@ -1,0 +1,194 @@
+package dev.tether;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What every context shares: its parent (for lineage), its values and its time source. Exactly two concrete
+ * classes extend it, {@link SimpleContext} and {@link CancelContext}, so call sites on {@link Context} stay
+ * bimorphic and inline.
+ */
+abstract sealed class AbstractContext implements Context permits SimpleContext, CancelContext {
+
+    /** Runs {@link #onDone(Runnable)} actions: one virtual thread each, never the canceller's. */
+    static final Executor ASYNC = task -> Thread.ofVirtual().name("tether-onDone").start(task);
+
+    final @Nullable AbstractContext parent;
+    final ValueMap values;
+    final TimeSource time;
+
+    AbstractContext(@Nullable AbstractContext parent, ValueMap values, TimeSource time) {
+        this.parent = parent;
+        this.values = values;
+        this.time = time;
+    }
+
+    /** The nearest context on the path to the root that can end (this one, if it can), else null. */
+    abstract @Nullable CancelContext source();
+
+    /** What {@link Context#current()} returns while this context is attached. */
+    abstract Context visible();
+
+    /** This context's own part of {@link #toString()}, such as {@code WithCancel}. */
+    abstract void describe(StringBuilder out);
+
+    @Override
+    public final CancellableContext withCancel() {
+        return CancelContext.create(this, Long.MAX_VALUE, null, false);
+    }
+
+    @Override
+    public final CancellableContext withTimeout(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout must not be null");
+        long nanos = saturatedNanos(timeout);
+        Instant deadline;
+        try {
+            deadline = time.now().plus(timeout);
+        } catch (ArithmeticException | java.time.DateTimeException e) {
+            deadline = timeout.isNegative() ? Instant.MIN : Instant.MAX;
+        }
+        return CancelContext.create(this, nanos, deadline, true);
+    }
+
+    @Override
+    public final CancellableContext withDeadline(Instant deadline) {
+        Objects.requireNonNull(deadline, "deadline must not be null");
+        Duration timeout;
+        try {
+            timeout = Duration.between(time.now(), deadline);
+        } catch (ArithmeticException e) {
+            timeout = deadline.isBefore(time.now()) ? Duration.ofNanos(Long.MIN_VALUE) : Duration.ofNanos(Long.MAX_VALUE);
+        }
+        return CancelContext.create(this, saturatedNanos(timeout), deadline, true);
+    }
+
+    /** Nanoseconds, clamped to about ±73 years so that deadline arithmetic on nanoTime cannot overflow. */
+    private static long saturatedNanos(Duration timeout) {
+        final long limit = Long.MAX_VALUE / 4;
+        if (timeout.getSeconds() >= limit / 1_000_000_000L) {
+            return limit;
+        }
+        if (timeout.getSeconds() <= -limit / 1_000_000_000L) {
+            return -limit;
+        }
+        return timeout.toNanos();
+    }
+
+    @Override
+    public final <T> Context withValue(Key<T> key, T value) {
+        Objects.requireNonNull(key, "key must not be null");
+        Objects.requireNonNull(value, "value must not be null");
+        return new SimpleContext(this, SimpleContext.VALUE, source(), values.with(key, value), time, key);
+    }
+
+    @Override
+    public final Context withoutCancel() {
+        return new SimpleContext(this, SimpleContext.WITHOUT_CANCEL, null, values, time, null);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public final <T> @Nullable T value(Key<T> key) {
+        Objects.requireNonNull(key, "key must not be null");
+        return (T) values.get(key);
+    }
+
+    @Override
+    public final TimeSource timeSource() {
+        return time;
+    }
+
+    @Override
+    public final Registration onDone(Runnable action) {
+        return onDone(action, ASYNC);
+    }
+
+    @Override
+    public final Scope attach() {
+        return Binding.attach(visible());
+    }
+
+    @Override
+    public final void run(Runnable task) {
+        Objects.requireNonNull(task, "task must not be null");
+        try (Scope ignored = attach()) {
+            task.run();
+        }
+    }
+
+    @Override
+    public final <V> V call(Callable<V> task) throws Exception {
+        Objects.requireNonNull(task, "task must not be null");
+        try (Scope ignored = attach()) {
+            return task.call();
+        }
+    }
+
+    @Override
+    public final Runnable wrap(Runnable task) {
+        Objects.requireNonNull(task, "task must not be null");
+        return new Runnable() {
+            @Override
+            public void run() {
+                AbstractContext.this.run(task);
+            }
+
+            @Override
+            public String toString() {
+                return task + " in " + AbstractContext.this;
+            }
+        };
+    }
+
+    @Override
+    public final <V> Callable<V> wrap(Callable<V> task) {
+        Objects.requireNonNull(task, "task must not be null");
+        return new Callable<>() {
+            @Override
+            public V call() throws Exception {
+                return AbstractContext.this.call(task);
+            }
+
+            @Override
+            public String toString() {
+                return task + " in " + AbstractContext.this;
+            }
+        };
+    }
+
+    @Override
+    public final void throwIfDone() {
+        ContextDoneException err = err();
+        if (err != null) {
+            throw err;
+        }
+    }
+
+    /** The lineage from the root, as Go prints it: {@code Background.WithCancel.WithDeadline(…)}. */
+    @Override
+    public final String toString() {
+        List<AbstractContext> path = new ArrayList<>();
+        for (AbstractContext c = this; c != null; c = c.parent) {
+            path.add(c);
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = path.size() - 1; i >= 0; i--) {
+            AbstractContext c = path.get(i);
+            if (c instanceof SimpleContext s && s.kind == SimpleContext.VIEW) {
+                continue; // a view prints as the context it shows
+            }
+            if (!out.isEmpty()) {
+                out.append('.');
+            }
+            c.describe(out);
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,430 @@
+package dev.tether;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A context that can end: {@code withCancel}, {@code withTimeout} and {@code withDeadline} all make one.
+ *
+ * <p>Lock-free. The done state is one volatile field set once by CAS. A child registers in its nearest cancellable
+ * ancestor ({@link #parentSource}) and then re-reads that ancestor's state, while cancelling sets the state and
+ * then swaps the child set for a tombstone: whichever side comes second sees the other, so a child created during
+ * a cancel is never missed. A context that ends on its own unlinks itself from its parent at once, so a
+ * long-lived parent retains nothing of its finished children.
+ *
+ * <p>Deadlines are lazy: {@link #isDone()} compares the clock with the deadline and ends the context itself when
+ * it has passed. A timer is scheduled only when someone waits ({@link #onDone}, {@link #done()}), once per
+ * deadline, on the context that owns it, and is cancelled with the context.
+ */
+final class CancelContext extends AbstractContext implements CancellableContext {
+
+    private static final VarHandle STATE;
+    private static final VarHandle CHILDREN;
+    private static final VarHandle TIMER;
+    private static final VarHandle STAGE;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STATE = lookup.findVarHandle(CancelContext.class, "state", Object.class);
+            CHILDREN = lookup.findVarHandle(CancelContext.class, "children", Object.class);
+            TIMER = lookup.findVarHandle(CancelContext.class, "timer", Object.class);
+            STAGE = lookup.findVarHandle(CancelContext.class, "stage", CompletionStage.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** State: cancelled without a cause; the exception is made on the first {@link #err()}, if ever. */
+    private static final Object CANCELLED = new Marker("CANCELLED");
+    /** Children after the context is done: registering fails, so late children end at once instead. */
+    private static final Object TOMBSTONE = new Marker("TOMBSTONE");
+    /** Timer states of a deadline owner besides null and the scheduled {@link Registration}. */
+    private static final Object ARMING = new Marker("ARMING");
+    private static final Object DISARMED = new Marker("DISARMED");
+
+    private static final Optional<Instant> NO_DEADLINE = Optional.empty();
+
+    /** The nearest cancellable ancestor, which this context is registered with; null under a root. */
+    private final @Nullable CancelContext parentSource;
+    /** The context whose own deadline is the earliest on the path (possibly this one), else null. */
+    private final @Nullable CancelContext deadlineOwner;
+    /** {@link #deadlineOwner}'s deadline on the {@link TimeSource#nanoTime()} scale. */
+    private final long deadlineNanos;
+    private final Optional<Instant> deadline;
+
+    /**
+     * Null while live; then {@link #CANCELLED}, the {@link ContextDoneException}, or the ancestor this context
+     * was ended by, whose err it shares.
+     */
+    private volatile @Nullable Object state;
+    /** Null, one child (a CancelContext or a Listener), a ConcurrentHashMap of them, or {@link #TOMBSTONE}. */
+    private volatile @Nullable Object children;
+    private volatile @Nullable Object timer;
+    private volatile @Nullable CompletionStage<Void> stage;
+    /** What {@link Context#current()} returns while this is attached; made on first attach (a benign race). */
+    private @Nullable SimpleContext view;
+
+    private CancelContext(
+            AbstractContext parent,
+            @Nullable CancelContext parentSource,
+            boolean ownDeadline,
+            long deadlineNanos,
+            Optional<Instant> deadline) {
+        super(parent, parent.values, parent.time);
+        this.parentSource = parentSource;
+        if (ownDeadline) {
+            this.deadlineOwner = this;
+            this.deadlineNanos = deadlineNanos;
+            this.deadline = deadline;
+        } else if (parentSource != null && parentSource.deadlineOwner != null) {
+            this.deadlineOwner = parentSource.deadlineOwner;
+            this.deadlineNanos = parentSource.deadlineNanos;
+            this.deadline = parentSource.deadline;
+        } else {
+            this.deadlineOwner = null;
+            this.deadlineNanos = 0;
+            this.deadline = NO_DEADLINE;
+        }
+    }
+
+    /**
+     * A child of {@code parent}; with {@code hasDeadline}, one whose deadline is {@code timeoutNanos} from now
+     * unless the parent's is earlier.
+     */
+    static CancelContext create(
+            AbstractContext parent, long timeoutNanos, @Nullable Instant deadline, boolean hasDeadline) {
+        CancelContext source = parent.source();
+        boolean own = false;
+        long nanos = 0;
+        if (hasDeadline) {
+            nanos = parent.time.nanoTime() + timeoutNanos;
+            own = source == null || source.deadlineOwner == null || nanos - source.deadlineNanos < 0;
+        }
+        CancelContext child = new CancelContext(
+                parent, source, own, nanos, own ? Optional.of(Objects.requireNonNull(deadline)) : NO_DEADLINE);
+        child.link();
+        return child;
+    }
+
+    /** Registers with the parent after construction, so the parent never sees a half-built child. */
+    private void link() {
+        CancelContext p = parentSource;
+        if (p != null) {
+            if (p.isDone() || !p.addChild(this)) {
+                complete(p);
+                return;
+            }
+        }
+        if (deadlineOwner == this) {
+            isDone(); // a deadline already past (timeout <= 0) ends the context now
+        }
+    }
+
+    // ---- done state ----
+
+    @Override
+    public boolean isDone() {
+        return state != null
+                || (deadlineOwner != null && time.nanoTime() - deadlineNanos >= 0 && expire());
+    }
+
+    /** Ends this context because its deadline has passed; returns true. */
+    private boolean expire() {
+        if (state == null) {
+            CancelContext p = parentSource;
+            // An inherited deadline ends the parent first, and this context then shares the parent's err, so a
+            // parent and child never disagree about why they ended.
+            if (deadlineOwner != this && p != null && p.isDone()) {
+                complete(p);
+            } else {
+                complete(new DeadlineExceededException());
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public @Nullable ContextDoneException err() {
+        return isDone() ? resolveErr() : null;
+    }
+
+    private ContextDoneException resolveErr() {
+        while (true) {
+            Object s = state;
+            if (s instanceof ContextDoneException e) {
+                return e;
+            }
+            ContextDoneException e = s == CANCELLED
+                    ? new ContextCancelledException()
+                    : ((CancelContext) Objects.requireNonNull(s)).resolveErr();
+            // Publishing by CAS makes every caller return the same instance; for an inherited state it also
+            // shortens the path for the next caller.
+            if (STATE.compareAndSet(this, s, e)) {
+                return e;
+            }
+        }
+    }
+
+    @Override
+    public @Nullable Throwable cause() {
+        ContextDoneException err = err();
+        if (err == null) {
+            return null;
+        }
+        Throwable cause = err.getCause();
+        return cause != null ? cause : err;
+    }
+
+    @Override
+    public boolean cancel() {
+        return cancel(null);
+    }
+
+    @Override
+    public boolean cancel(@Nullable Throwable cause) {
+        if (state != null) {
+            return false;
+        }
+        if (deadlineOwner != null && time.nanoTime() - deadlineNanos >= 0) {
+            expire(); // past the deadline the context is done already, whether or not anyone looked
+            return false;
+        }
+        return complete(cause == null ? CANCELLED : new ContextCancelledException(cause));
+    }
+
+    @Override
+    public void close() {
+        cancel(null);
+    }
+
+    /** Ends this context with {@code how} (see {@link #state}), then everything registered below it. */
+    private boolean complete(Object how) {
+        if (!finish(how)) {
+            return false;
+        }
+        propagate(this);
+        return true;
+    }
+
+    /** Sets the state and releases what this context holds, without touching its children. */
+    private boolean finish(Object how) {
+        if (!STATE.compareAndSet(this, null, how)) {
+            return false;
+        }
+        CancelContext p = parentSource;
+        if (p != null && how != p) {
+            p.removeChild(this); // a parent that ended us drops all its children at once
+        }
+        if (deadlineOwner == this && TIMER.getAndSet(this, DISARMED) instanceof Registration r) {
+            r.stop();
+        }
+        return true;
+    }
+
+    /** Ends the descendants of {@code root}, breadth first with an explicit queue: deep trees can't overflow the stack. */
+    private static void propagate(CancelContext root) {
+        ArrayDeque<CancelContext> pending = null;
+        for (CancelContext parent = root; parent != null; parent = pending == null ? null : pending.poll()) {
+            Object children = CHILDREN.getAndSet(parent, TOMBSTONE);
+            if (children == null || children == TOMBSTONE) {
+                continue;
+            }
+            if (children instanceof ConcurrentHashMap<?, ?> map) {
+                for (Object child : map.keySet()) {
+                    if (parent.notify(child)) {
+                        (pending == null ? pending = new ArrayDeque<>() : pending).add((CancelContext) child);
+                    }
+                }
+            } else if (parent.notify(children)) {
+                (pending == null ? pending = new ArrayDeque<>() : pending).add((CancelContext) children);
+            }
+        }
+    }
+
+    /** Tells one child that this context ended; true if it is a context that ended now and has children. */
+    private boolean notify(Object child) {
+        if (child instanceof Listener listener) {
+            listener.fire();
+            return false;
+        }
+        CancelContext c = (CancelContext) child;
+        // A child whose own deadline already passed ended then, whether or not anyone looked.
+        boolean expired = c.deadlineOwner == c && c.time.nanoTime() - c.deadlineNanos >= 0;
+        return c.finish(expired ? new DeadlineExceededException() : this) && c.children != null;
+    }
+
+    // ---- children ----
+
+    /** Registers a child context or listener; false if this context is done (the caller then ends it itself). */
+    private boolean addChild(Object child) {
+        while (true) {
+            Object current = children;
+            if (current == TOMBSTONE) {
+                return false;
+            }
+            if (current == null) {
+                if (CHILDREN.compareAndSet(this, null, child)) {
+                    break;
+                }
+            } else if (current instanceof ConcurrentHashMap<?, ?> map) {
+                @SuppressWarnings("unchecked")
+                ConcurrentHashMap<Object, Boolean> set = (ConcurrentHashMap<Object, Boolean>) map;
+                set.put(child, Boolean.TRUE);
+                break;
+            } else {
+                ConcurrentHashMap<Object, Boolean> set = new ConcurrentHashMap<>();
+                set.put(current, Boolean.TRUE);
+                set.put(child, Boolean.TRUE);
+                if (CHILDREN.compareAndSet(this, current, set)) {
+                    break;
+                }
+            }
+        }
+        return state == null;
+    }
+
+    void removeChild(Object child) {
+        while (true) {
+            Object current = children;
+            if (current == child) {
+                if (CHILDREN.compareAndSet(this, child, null)) {
+                    return;
+                }
+            } else {
+                if (current instanceof ConcurrentHashMap<?, ?> map) {
+                    map.remove(child);
+                }
+                return;
+            }
+        }
+    }
+
+    /** Registered children and listeners; for tests of retention. */
+    int childCount() {
+        Object current = children;
+        if (current == null || current == TOMBSTONE) {
+            return 0;
+        }
+        return current instanceof ConcurrentHashMap<?, ?> map ? map.size() : 1;
+    }
+
+    // ---- waiting ----
+
+    @Override
+    public Registration onDone(Runnable action, Executor executor) {
+        Objects.requireNonNull(action, "action must not be null");
+        Objects.requireNonNull(executor, "executor must not be null");
+        Listener listener = new Listener(action, executor, this);
+        if (!isDone()) {
+            if (deadlineOwner != null) {
+                deadlineOwner.armTimer();
+            }
+            if (addChild(listener)) {
+                return listener;
+            }
+        }
+        listener.fire();
+        return listener;
+    }
+
+    /** Schedules this deadline owner's timer, once, because someone now waits on the deadline. */
+    private void armTimer() {
+        if (timer != null || state != null || !TIMER.compareAndSet(this, null, ARMING)) {
+            return;
+        }
+        Registration scheduled = time.schedule(this::expireOnTimer, deadlineNanos - time.nanoTime());
+        if (!TIMER.compareAndSet(this, ARMING, scheduled)) {
+            scheduled.stop(); // ended while we were scheduling
+        }
+    }
+
+    private void expireOnTimer() {
+        if (state == null) {
+            complete(new DeadlineExceededException());
+        }
+    }
+
+    @Override
+    public CompletionStage<Void> done() {
+        CompletionStage<Void> existing = stage;
+        if (existing != null) {
+            return existing;
+        }
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        CompletionStage<Void> readOnly = future.minimalCompletionStage();
+        if (!STAGE.compareAndSet(this, null, readOnly)) {
+            return Objects.requireNonNull(stage);
+        }
+        onDone(() -> future.complete(null), Runnable::run);
+        return readOnly;
+    }
+
+    // ---- deadline ----
+
+    @Override
+    public Optional<Instant> deadline() {
+        return deadline;
+    }
+
+    @Override
+    public Optional<Duration> remaining() {
+        if (deadlineOwner == null) {
+            return Optional.empty();
+        }
+        return Optional.of(Duration.ofNanos(Math.max(0, deadlineNanos - time.nanoTime())));
+    }
+
+    // ---- the rest ----
+
+    @Override
+    @Nullable CancelContext source() {
+        return this;
+    }
+
+    @Override
+    Context visible() {
+        SimpleContext v = view;
+        if (v == null) {
+            view = v = new SimpleContext(this, SimpleContext.VIEW, this, values, time, null);
+        }
+        return v;
+    }
+
+    @Override
+    void describe(StringBuilder out) {
+        if (deadlineOwner != this) {
+            out.append("WithCancel");
+            return;
+        }
+        out.append("WithDeadline(").append(deadline.orElseThrow()).append(" [");
+        appendMillis(out, deadlineNanos - time.nanoTime());
+        out.append("])");
+    }
+
+    /** Like Go's Duration.String for the range deadlines live in: {@code 299.5ms}, {@code -3ms}, {@code 12s}. */
+    private static void appendMillis(StringBuilder out, long nanos) {
+        if (Math.abs(nanos) >= 10_000_000_000L) {
+            out.append(nanos / 1_000_000_000L).append('s');
+            return;
+        }
+        long tenths = nanos / 100_000;
+        out.append(tenths / 10);
+        if (tenths % 10 != 0) {
+            out.append('.').append(Math.abs(tenths % 10));
+        }
+        out.append("ms");
+    }
+
+    private record Marker(String name) {}
+}
