@@ -34,7 +34,7 @@ final class SimpleContext extends AbstractContext {
 
     final byte kind;
     private final @Nullable CancelContext source;
-    /** The key of a VALUE context; the time source of a ROOT; else null. For {@link #describe}. */
+    /** The key of a VALUE context, else null. For {@link #describe}. */
     private final @Nullable Object detail;
 
     SimpleContext(
@@ -52,7 +52,7 @@ final class SimpleContext extends AbstractContext {
 
     static SimpleContext root(TimeSource time) {
         Objects.requireNonNull(time, "timeSource must not be null");
-        return new SimpleContext(null, ROOT, null, ValueMap.EMPTY, time, time);
+        return new SimpleContext(null, ROOT, null, ValueMap.EMPTY, time, null);
     }
 
     @Override
@@ -117,7 +117,7 @@ final class SimpleContext extends AbstractContext {
         switch (kind) {
             case BACKGROUND_KIND -> out.append("Background");
             case TODO_KIND -> out.append("TODO");
-            case ROOT -> out.append("Root(").append(detail).append(')');
+            case ROOT -> out.append("Root(").append(time.getClass().getSimpleName()).append(')');
             case WITHOUT_CANCEL -> out.append("WithoutCancel");
             case VALUE -> {
                 Key<?> key = (Key<?>) Objects.requireNonNull(detail);
