@@ -1,0 +1,4 @@
+/** Tether's examples: the demo the README runs first. */
+module dev.tether.examples {
+    requires dev.tether;
+}
