@@ -1,6 +1,6 @@
 /** Tether's context: cancellation tree, deadlines, causes, typed values and current-context binding. */
 module dev.tether {
-    requires static org.jspecify;
+    requires static transitive org.jspecify;
 
     exports dev.tether;
 }

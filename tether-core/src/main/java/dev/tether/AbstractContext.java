@@ -118,16 +118,22 @@ abstract sealed class AbstractContext implements Context permits SimpleContext, 
     @Override
     public final void run(Runnable task) {
         Objects.requireNonNull(task, "task must not be null");
-        try (Scope ignored = attach()) {
+        Scope scope = attach();
+        try {
             task.run();
+        } finally {
+            scope.close();
         }
     }
 
     @Override
     public final <V> V call(Callable<V> task) throws Exception {
         Objects.requireNonNull(task, "task must not be null");
-        try (Scope ignored = attach()) {
+        Scope scope = attach();
+        try {
             return task.call();
+        } finally {
+            scope.close();
         }
     }
 

@@ -139,17 +139,24 @@ final class CancelContext extends AbstractContext implements CancellableContext 
                 || (deadlineOwner != null && time.nanoTime() - deadlineNanos >= 0 && expire());
     }
 
-    /** Ends this context because its deadline has passed; returns true. */
+    /**
+     * Ends this context because its deadline has passed; returns true. An inherited deadline ends the ancestors
+     * up to its owner first, top down, and each child then shares its parent's err, so a parent and a child
+     * never disagree about why they ended. Iterative: chains can be deep.
+     */
     private boolean expire() {
-        if (state == null) {
-            CancelContext p = parentSource;
-            // An inherited deadline ends the parent first, and this context then shares the parent's err, so a
-            // parent and child never disagree about why they ended.
-            if (deadlineOwner != this && p != null && p.isDone()) {
-                complete(p);
-            } else {
-                complete(new DeadlineExceededException());
-            }
+        ArrayDeque<CancelContext> below = null;
+        CancelContext c = this;
+        while (c.state == null && c.deadlineOwner != c && c.parentSource != null) {
+            (below == null ? below = new ArrayDeque<>() : below).push(c);
+            c = c.parentSource;
+        }
+        if (c.state == null) {
+            c.complete(new DeadlineExceededException());
+        }
+        while (below != null && !below.isEmpty()) {
+            CancelContext child = below.pop();
+            child.complete(Objects.requireNonNull(child.parentSource));
         }
         return true;
     }
@@ -165,11 +172,18 @@ final class CancelContext extends AbstractContext implements CancellableContext 
             if (s instanceof ContextDoneException e) {
                 return e;
             }
-            ContextDoneException e = s == CANCELLED
-                    ? new ContextCancelledException()
-                    : ((CancelContext) Objects.requireNonNull(s)).resolveErr();
-            // Publishing by CAS makes every caller return the same instance; for an inherited state it also
-            // shortens the path for the next caller.
+            ContextDoneException e;
+            if (s == CANCELLED) {
+                e = new ContextCancelledException();
+            } else {
+                // Ended by an ancestor: follow the chain to the one that ended first, whose state is its own.
+                CancelContext origin = (CancelContext) Objects.requireNonNull(s);
+                while (origin.state instanceof CancelContext up) {
+                    origin = up;
+                }
+                e = origin.resolveErr();
+            }
+            // Publishing by CAS makes every caller return the same instance, and shortens the chain for the next.
             if (STATE.compareAndSet(this, s, e)) {
                 return e;
             }
