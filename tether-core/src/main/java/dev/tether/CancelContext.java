@@ -49,9 +49,8 @@ final class CancelContext extends AbstractContext implements CancellableContext 
     private static final Object CANCELLED = new Marker("CANCELLED");
     /** Children after the context is done: registering fails, so late children end at once instead. */
     private static final Object TOMBSTONE = new Marker("TOMBSTONE");
-    /** Timer states of a deadline owner besides null and the scheduled {@link Registration}. */
+    /** Timer state of a deadline owner while its timer is being scheduled; then the {@link Registration}. */
     private static final Object ARMING = new Marker("ARMING");
-    private static final Object DISARMED = new Marker("DISARMED");
 
     private static final Optional<Instant> NO_DEADLINE = Optional.empty();
 
@@ -240,7 +239,8 @@ final class CancelContext extends AbstractContext implements CancellableContext 
         if (p != null && how != p) {
             p.removeChild(this); // a parent that ended us drops all its children at once
         }
-        if (deadlineOwner == this && TIMER.getAndSet(this, DISARMED) instanceof Registration r) {
+        // A timer being armed right now is stopped by the arming thread, which re-reads the state (armTimer).
+        if (deadlineOwner == this && timer instanceof Registration r) {
             r.stop();
         }
         return true;
@@ -250,8 +250,11 @@ final class CancelContext extends AbstractContext implements CancellableContext 
     private static void propagate(CancelContext root) {
         ArrayDeque<CancelContext> pending = null;
         for (CancelContext parent = root; parent != null; parent = pending == null ? null : pending.poll()) {
-            Object children = CHILDREN.getAndSet(parent, TOMBSTONE);
-            if (children == null || children == TOMBSTONE) {
+            // With no child registered yet there is nothing to swap: a child that registers from now on sees
+            // the state set and removes itself again (see addChild), so this path costs no atomic.
+            Object children = parent.children;
+            if (children == null || children == TOMBSTONE
+                    || (children = CHILDREN.getAndSet(parent, TOMBSTONE)) == null) {
                 continue;
             }
             if (children instanceof ConcurrentHashMap<?, ?> map) {
@@ -305,7 +308,11 @@ final class CancelContext extends AbstractContext implements CancellableContext 
                 }
             }
         }
-        return state == null;
+        if (state != null) {
+            removeChild(child); // this context ended meanwhile; the caller ends the child itself
+            return false;
+        }
+        return true;
     }
 
     void removeChild(Object child) {
@@ -358,8 +365,9 @@ final class CancelContext extends AbstractContext implements CancellableContext 
             return;
         }
         Registration scheduled = time.schedule(this::expireOnTimer, deadlineNanos - time.nanoTime());
-        if (!TIMER.compareAndSet(this, ARMING, scheduled)) {
-            scheduled.stop(); // ended while we were scheduling
+        timer = scheduled;
+        if (state != null) {
+            scheduled.stop(); // ended while we were scheduling: finish() may not have seen the timer
         }
     }
 
