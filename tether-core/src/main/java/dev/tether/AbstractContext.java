@@ -47,14 +47,8 @@ abstract sealed class AbstractContext implements Context permits SimpleContext, 
     @Override
     public final CancellableContext withTimeout(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout must not be null");
-        long nanos = saturatedNanos(timeout);
-        Instant deadline;
-        try {
-            deadline = time.now().plus(timeout);
-        } catch (ArithmeticException | java.time.DateTimeException e) {
-            deadline = timeout.isNegative() ? Instant.MIN : Instant.MAX;
-        }
-        return CancelContext.create(this, nanos, deadline, true);
+        // The deadline as an Instant is worked out only if someone asks: no wall-clock read on the hot path.
+        return CancelContext.create(this, saturatedNanos(timeout), null, true);
     }
 
     @Override

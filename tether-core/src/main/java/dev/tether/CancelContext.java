@@ -30,7 +30,6 @@ final class CancelContext extends AbstractContext implements CancellableContext 
 
     private static final VarHandle STATE;
     private static final VarHandle CHILDREN;
-    private static final VarHandle TIMER;
     private static final VarHandle STAGE;
 
     static {
@@ -38,7 +37,6 @@ final class CancelContext extends AbstractContext implements CancellableContext 
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             STATE = lookup.findVarHandle(CancelContext.class, "state", Object.class);
             CHILDREN = lookup.findVarHandle(CancelContext.class, "children", Object.class);
-            TIMER = lookup.findVarHandle(CancelContext.class, "timer", Object.class);
             STAGE = lookup.findVarHandle(CancelContext.class, "stage", CompletionStage.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -49,18 +47,13 @@ final class CancelContext extends AbstractContext implements CancellableContext 
     private static final Object CANCELLED = new Marker("CANCELLED");
     /** Children after the context is done: registering fails, so late children end at once instead. */
     private static final Object TOMBSTONE = new Marker("TOMBSTONE");
-    /** Timer state of a deadline owner while its timer is being scheduled; then the {@link Registration}. */
-    private static final Object ARMING = new Marker("ARMING");
 
     private static final Optional<Instant> NO_DEADLINE = Optional.empty();
 
     /** The nearest cancellable ancestor, which this context is registered with; null under a root. */
     private final @Nullable CancelContext parentSource;
-    /** The context whose own deadline is the earliest on the path (possibly this one), else null. */
-    private final @Nullable CancelContext deadlineOwner;
-    /** {@link #deadlineOwner}'s deadline on the {@link TimeSource#nanoTime()} scale. */
-    private final long deadlineNanos;
-    private final Optional<Instant> deadline;
+    /** The earliest deadline on the path from the root, shared with the context that set it; null if none. */
+    private final @Nullable Deadline deadline;
 
     /**
      * Null while live; then {@link #CANCELLED}, the {@link ContextDoneException}, or the ancestor this context
@@ -69,7 +62,6 @@ final class CancelContext extends AbstractContext implements CancellableContext 
     private volatile @Nullable Object state;
     /** Null, one child (a CancelContext or a Listener), a ConcurrentHashMap of them, or {@link #TOMBSTONE}. */
     private volatile @Nullable Object children;
-    private volatile @Nullable Object timer;
     private volatile @Nullable CompletionStage<Void> stage;
     /** What {@link Context#current()} returns while this is attached; made on first attach (a benign race). */
     private @Nullable SimpleContext view;
@@ -79,21 +71,13 @@ final class CancelContext extends AbstractContext implements CancellableContext 
             @Nullable CancelContext parentSource,
             boolean ownDeadline,
             long deadlineNanos,
-            Optional<Instant> deadline) {
+            @Nullable Instant deadlineInstant) {
         super(parent, parent.values, parent.time);
         this.parentSource = parentSource;
         if (ownDeadline) {
-            this.deadlineOwner = this;
-            this.deadlineNanos = deadlineNanos;
-            this.deadline = deadline;
-        } else if (parentSource != null && parentSource.deadlineOwner != null) {
-            this.deadlineOwner = parentSource.deadlineOwner;
-            this.deadlineNanos = parentSource.deadlineNanos;
-            this.deadline = parentSource.deadline;
+            this.deadline = new Deadline(this, deadlineNanos, deadlineInstant);
         } else {
-            this.deadlineOwner = null;
-            this.deadlineNanos = 0;
-            this.deadline = NO_DEADLINE;
+            this.deadline = parentSource == null ? null : parentSource.deadline;
         }
     }
 
@@ -108,10 +92,9 @@ final class CancelContext extends AbstractContext implements CancellableContext 
         long nanos = 0;
         if (hasDeadline) {
             nanos = parent.time.nanoTime() + timeoutNanos;
-            own = source == null || source.deadlineOwner == null || nanos - source.deadlineNanos < 0;
+            own = source == null || source.deadline == null || nanos - source.deadline.nanos < 0;
         }
-        CancelContext child = new CancelContext(
-                parent, source, own, nanos, own ? Optional.of(Objects.requireNonNull(deadline)) : NO_DEADLINE);
+        CancelContext child = new CancelContext(parent, source, own, nanos, deadline);
         child.link();
         return child;
     }
@@ -125,7 +108,7 @@ final class CancelContext extends AbstractContext implements CancellableContext 
                 return;
             }
         }
-        if (deadlineOwner == this) {
+        if (ownsDeadline()) {
             isDone(); // a deadline already past (timeout <= 0) ends the context now
         }
     }
@@ -134,8 +117,8 @@ final class CancelContext extends AbstractContext implements CancellableContext 
 
     @Override
     public boolean isDone() {
-        return state != null
-                || (deadlineOwner != null && time.nanoTime() - deadlineNanos >= 0 && expire());
+        Deadline d = deadline;
+        return state != null || (d != null && time.nanoTime() - d.nanos >= 0 && expire());
     }
 
     /**
@@ -146,7 +129,7 @@ final class CancelContext extends AbstractContext implements CancellableContext 
     private boolean expire() {
         ArrayDeque<CancelContext> below = null;
         CancelContext c = this;
-        while (c.state == null && c.deadlineOwner != c && c.parentSource != null) {
+        while (c.state == null && !c.ownsDeadline() && c.parentSource != null) {
             (below == null ? below = new ArrayDeque<>() : below).push(c);
             c = c.parentSource;
         }
@@ -209,7 +192,8 @@ final class CancelContext extends AbstractContext implements CancellableContext 
         if (state != null) {
             return false;
         }
-        if (deadlineOwner != null && time.nanoTime() - deadlineNanos >= 0) {
+        Deadline d = deadline;
+        if (d != null && time.nanoTime() - d.nanos >= 0) {
             expire(); // past the deadline the context is done already, whether or not anyone looked
             return false;
         }
@@ -240,7 +224,7 @@ final class CancelContext extends AbstractContext implements CancellableContext 
             p.removeChild(this); // a parent that ended us drops all its children at once
         }
         // A timer being armed right now is stopped by the arming thread, which re-reads the state (armTimer).
-        if (deadlineOwner == this && timer instanceof Registration r) {
+        if (ownsDeadline() && Objects.requireNonNull(deadline).timer instanceof Registration r) {
             r.stop();
         }
         return true;
@@ -277,7 +261,7 @@ final class CancelContext extends AbstractContext implements CancellableContext 
         }
         CancelContext c = (CancelContext) child;
         // A child whose own deadline already passed ended then, whether or not anyone looked.
-        boolean expired = c.deadlineOwner == c && c.time.nanoTime() - c.deadlineNanos >= 0;
+        boolean expired = c.ownsDeadline() && c.time.nanoTime() - Objects.requireNonNull(c.deadline).nanos >= 0;
         return c.finish(expired ? new DeadlineExceededException() : this) && c.children != null;
     }
 
@@ -348,8 +332,8 @@ final class CancelContext extends AbstractContext implements CancellableContext 
         Objects.requireNonNull(executor, "executor must not be null");
         Listener listener = new Listener(action, executor, this);
         if (!isDone()) {
-            if (deadlineOwner != null) {
-                deadlineOwner.armTimer();
+            if (deadline != null) {
+                deadline.arm();
             }
             if (addChild(listener)) {
                 return listener;
@@ -357,18 +341,6 @@ final class CancelContext extends AbstractContext implements CancellableContext 
         }
         listener.fire();
         return listener;
-    }
-
-    /** Schedules this deadline owner's timer, once, because someone now waits on the deadline. */
-    private void armTimer() {
-        if (timer != null || state != null || !TIMER.compareAndSet(this, null, ARMING)) {
-            return;
-        }
-        Registration scheduled = time.schedule(this::expireOnTimer, deadlineNanos - time.nanoTime());
-        timer = scheduled;
-        if (state != null) {
-            scheduled.stop(); // ended while we were scheduling: finish() may not have seen the timer
-        }
     }
 
     private void expireOnTimer() {
@@ -396,15 +368,22 @@ final class CancelContext extends AbstractContext implements CancellableContext 
 
     @Override
     public Optional<Instant> deadline() {
-        return deadline;
+        Deadline d = deadline;
+        return d == null ? NO_DEADLINE : d.instant();
+    }
+
+    private boolean ownsDeadline() {
+        Deadline d = deadline;
+        return d != null && d.owner == this;
     }
 
     @Override
     public Optional<Duration> remaining() {
-        if (deadlineOwner == null) {
+        Deadline d = deadline;
+        if (d == null) {
             return Optional.empty();
         }
-        return Optional.of(Duration.ofNanos(Math.max(0, deadlineNanos - time.nanoTime())));
+        return Optional.of(Duration.ofNanos(Math.max(0, d.nanos - time.nanoTime())));
     }
 
     // ---- the rest ----
@@ -425,12 +404,13 @@ final class CancelContext extends AbstractContext implements CancellableContext 
 
     @Override
     void describe(StringBuilder out) {
-        if (deadlineOwner != this) {
+        Deadline d = deadline;
+        if (d == null || d.owner != this) {
             out.append("WithCancel");
             return;
         }
-        out.append("WithDeadline(").append(deadline.orElseThrow()).append(" [");
-        appendMillis(out, deadlineNanos - time.nanoTime());
+        out.append("WithDeadline(").append(d.instant().orElseThrow()).append(" [");
+        appendMillis(out, d.nanos - time.nanoTime());
         out.append("])");
     }
 
@@ -449,4 +429,62 @@ final class CancelContext extends AbstractContext implements CancellableContext 
     }
 
     private record Marker(String name) {}
+
+    /**
+     * A deadline, made by the context that set it (its owner) and shared by every descendant that inherits it.
+     * Holds the owner's timer, scheduled only once someone waits: {@code null -> ARMING -> Registration}.
+     */
+    private static final class Deadline {
+        private static final VarHandle TIMER;
+        private static final VarHandle INSTANT;
+
+        static {
+            try {
+                MethodHandles.Lookup lookup = MethodHandles.lookup();
+                TIMER = lookup.findVarHandle(Deadline.class, "timer", Object.class);
+                INSTANT = lookup.findVarHandle(Deadline.class, "instant", Optional.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        private static final Object ARMING = new Marker("ARMING");
+
+        final CancelContext owner;
+        /** On the owner's {@link TimeSource#nanoTime()} scale. */
+        final long nanos;
+        /** Made on first use for a timeout, so that withTimeout reads no wall clock; then always the same. */
+        private volatile @Nullable Optional<Instant> instant;
+        /** Written by the first waiter (and the owner's finish), read by the owner's finish. */
+        volatile @Nullable Object timer;
+
+        Deadline(CancelContext owner, long nanos, @Nullable Instant instant) {
+            this.owner = owner;
+            this.nanos = nanos;
+            this.instant = instant == null ? null : Optional.of(instant);
+        }
+
+        Optional<Instant> instant() {
+            Optional<Instant> i = instant;
+            if (i != null) {
+                return i;
+            }
+            TimeSource time = owner.time;
+            Optional<Instant> computed = Optional.of(time.now().plusNanos(nanos - time.nanoTime()));
+            return INSTANT.compareAndSet(this, null, computed) ? computed : Objects.requireNonNull(instant);
+        }
+
+        /** Schedules the owner's timer, once, because someone now waits on this deadline. */
+        void arm() {
+            if (timer != null || owner.state != null || !TIMER.compareAndSet(this, null, ARMING)) {
+                return;
+            }
+            TimeSource time = owner.time;
+            Registration scheduled = time.schedule(owner::expireOnTimer, nanos - time.nanoTime());
+            timer = scheduled;
+            if (owner.state != null) {
+                scheduled.stop(); // ended while we were scheduling: its finish() may not have seen the timer
+            }
+        }
+    }
 }
