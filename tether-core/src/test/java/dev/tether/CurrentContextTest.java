@@ -366,6 +366,23 @@ class CurrentContextTest {
     }
 
     @Test
+    void callRethrowsTheTasksExceptionAndAttachesTheReportOfAScopeItLeftOpen() {
+        Context ctx = Context.background().withValue(NAME, "call");
+        Context leaked = Context.background().withValue(NAME, "leaked");
+        IOException failure = new IOException("task failed");
+
+        IOException thrown = assertThrows(IOException.class, () -> ctx.call(() -> {
+            leaked.attach();
+            throw failure;
+        }));
+
+        assertSame(failure, thrown);
+        assertEquals(1, thrown.getSuppressed().length);
+        assertInstanceOf(IllegalStateException.class, thrown.getSuppressed()[0]);
+        assertSame(Context.background(), Context.current());
+    }
+
+    @Test
     void wrappedRunnableRunsWithTheContextOnAnotherThreadAndRestoresThatThread() throws Exception {
         CancellableContext ctx = Context.background().withValue(NAME, "alice").withCancel();
         AtomicReference<Context> seen = new AtomicReference<>();

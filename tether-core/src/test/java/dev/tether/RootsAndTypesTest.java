@@ -1,6 +1,7 @@
 package dev.tether;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -91,5 +92,14 @@ class RootsAndTypesTest {
         assertTrue(cancelled.err() instanceof ContextCancelledException);
         assertTrue(expired.err() instanceof DeadlineExceededException);
         assertTrue(RuntimeException.class.isAssignableFrom(ContextDoneException.class));
+    }
+
+    @Test
+    void closeMethodsDeclareNoCheckedException() throws NoSuchMethodException {
+        Class<?>[] scopeThrows = Scope.class.getMethod("close").getExceptionTypes();
+        Class<?>[] contextThrows = CancellableContext.class.getMethod("close").getExceptionTypes();
+
+        assertEquals(0, scopeThrows.length, "try-with-resources on a Scope needs no catch");
+        assertEquals(0, contextThrows.length, "try-with-resources on a CancellableContext needs no catch");
     }
 }
