@@ -110,24 +110,21 @@ abstract sealed class AbstractContext implements Context permits SimpleContext, 
     }
 
     @Override
+    @SuppressWarnings("try") // the scope is used for its close()
     public final void run(Runnable task) {
         Objects.requireNonNull(task, "task must not be null");
-        Scope scope = attach();
-        try {
+        try (Scope scope = attach()) {
             task.run();
-        } finally {
-            scope.close();
         }
     }
 
     @Override
+    @SuppressWarnings("try") // the scope is used for its close()
     public final <V> V call(Callable<V> task) throws Exception {
         Objects.requireNonNull(task, "task must not be null");
-        Scope scope = attach();
-        try {
+        // try-with-resources: the task's own exception wins, and a scope report is suppressed on it
+        try (Scope scope = attach()) {
             return task.call();
-        } finally {
-            scope.close();
         }
     }
 

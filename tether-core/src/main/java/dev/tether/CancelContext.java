@@ -420,10 +420,13 @@ final class CancelContext extends AbstractContext implements CancellableContext 
             out.append(nanos / 1_000_000_000L).append('s');
             return;
         }
-        long tenths = nanos / 100_000;
+        long tenths = Math.abs(nanos / 100_000);
+        if (nanos < 0 && tenths != 0) {
+            out.append('-');
+        }
         out.append(tenths / 10);
         if (tenths % 10 != 0) {
-            out.append('.').append(Math.abs(tenths % 10));
+            out.append('.').append(tenths % 10);
         }
         out.append("ms");
     }
