@@ -60,7 +60,7 @@ final class CancelContext extends AbstractContext implements CancellableContext 
      * was ended by, whose err it shares.
      */
     private volatile @Nullable Object state;
-    /** Null, one child (a CancelContext or a Listener), a ConcurrentHashMap of them, or {@link #TOMBSTONE}. */
+    /** Null, one child (a CancelContext or a Listener), a {@link Children} set of them, or {@link #TOMBSTONE}. */
     private volatile @Nullable Object children;
     private volatile @Nullable CompletionStage<Void> stage;
     /** What {@link Context#current()} returns while this is attached; made on first attach (a benign race). */
@@ -241,8 +241,8 @@ final class CancelContext extends AbstractContext implements CancellableContext 
                     || (children = CHILDREN.getAndSet(parent, TOMBSTONE)) == null) {
                 continue;
             }
-            if (children instanceof ConcurrentHashMap<?, ?> map) {
-                for (Object child : map.keySet()) {
+            if (children instanceof Children set) {
+                for (Object child : set.keySet()) {
                     if (parent.notify(child)) {
                         (pending == null ? pending = new ArrayDeque<>() : pending).add((CancelContext) child);
                     }
@@ -278,13 +278,12 @@ final class CancelContext extends AbstractContext implements CancellableContext 
                 if (CHILDREN.compareAndSet(this, null, child)) {
                     break;
                 }
-            } else if (current instanceof ConcurrentHashMap<?, ?> map) {
-                @SuppressWarnings("unchecked")
-                ConcurrentHashMap<Object, Boolean> set = (ConcurrentHashMap<Object, Boolean>) map;
+            } else if (current instanceof Children set) {
                 set.put(child, Boolean.TRUE);
+                set.sweepIfDue();
                 break;
             } else {
-                ConcurrentHashMap<Object, Boolean> set = new ConcurrentHashMap<>();
+                Children set = new Children();
                 set.put(current, Boolean.TRUE);
                 set.put(child, Boolean.TRUE);
                 if (CHILDREN.compareAndSet(this, current, set)) {
@@ -307,8 +306,8 @@ final class CancelContext extends AbstractContext implements CancellableContext 
                     return;
                 }
             } else {
-                if (current instanceof ConcurrentHashMap<?, ?> map) {
-                    map.remove(child);
+                if (current instanceof Children set) {
+                    set.remove(child);
                 }
                 return;
             }
@@ -321,7 +320,7 @@ final class CancelContext extends AbstractContext implements CancellableContext 
         if (current == null || current == TOMBSTONE) {
             return 0;
         }
-        return current instanceof ConcurrentHashMap<?, ?> map ? map.size() : 1;
+        return current instanceof Children set ? set.size() : 1;
     }
 
     // ---- waiting ----
@@ -432,6 +431,36 @@ final class CancelContext extends AbstractContext implements CancellableContext 
     }
 
     private record Marker(String name) {}
+
+    /**
+     * The children of a context that has had more than one at a time. Lock-free adds; a remove locks one hash bin.
+     *
+     * <p>A child whose deadline passes while nobody looks and that is never cancelled (a lost cancel) would stay
+     * here, because deadlines are lazy. So once as many children were added as the last sweep left, the adding
+     * thread checks every child, and those past their deadline end and unlink themselves: what a parent holds
+     * stays within about twice its live children, at an amortised O(1) per add.
+     */
+    private static final class Children extends ConcurrentHashMap<Object, Boolean> {
+        private static final long serialVersionUID = 1L;
+        private static final int FIRST_SWEEP = 64;
+
+        // Adds since the last sweep, and the size that sweep left. Racy on purpose: a lost count only moves a sweep.
+        private transient int adds;
+        private transient int sizeAfterSweep;
+
+        void sweepIfDue() {
+            if (++adds < Math.max(FIRST_SWEEP, sizeAfterSweep)) {
+                return;
+            }
+            adds = 0;
+            for (Object child : keySet()) {
+                if (child instanceof CancelContext c && c.deadline != null) {
+                    c.isDone(); // a passed deadline ends it, and ending unlinks it from this set
+                }
+            }
+            sizeAfterSweep = size();
+        }
+    }
 
     /**
      * A deadline, made by the context that set it (its owner) and shared by every descendant that inherits it.
