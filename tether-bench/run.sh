@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
     --no-go) run_go=0 ;;
     --no-build) build=0 ;;
     --jmh) passthrough=1; mode=jmh ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
     *) filters+=("$1") ;;
   esac

@@ -148,9 +148,11 @@ def fmt_bytes(b):
 
 
 def fmt_ratio(r):
+    """Tether over the best peer; bold when Tether is behind (the target is <= 1.0)."""
     if not math.isfinite(r):
-        return "∞"
-    return f"{r:.2f}×" if r >= 0.095 else f"{r:.2g}×"
+        return "**∞**"
+    text = f"{r:.2f}×" if r >= 0.095 else f"{r:.2g}×"
+    return f"**{text}**" if r > 1.0 else text
 
 
 def main():
@@ -270,7 +272,7 @@ def main():
     print()
     print("Each cell: time per operation (per child in the fan-out rows; ± where JMH's 99.9% error exceeds 10%) "
           "· bytes allocated per operation (JMH -prof gc, Go's AllocedBytesPerOp); memory rows: bytes retained. "
-          "Ratios are against the best Java peer in the row (lower is better for Tether).")
+          "Ratios are against the best Java peer in the row (lower is better for Tether; bold where Tether is behind).")
     print()
     for i, text in enumerate(notes, 1):
         print(f"{i}. {text}")

@@ -108,7 +108,7 @@ public class ManyChildrenBench {
     /** {@code children} times: withCancellation() of the parent, addListener(listener), cancel(). */
     @Benchmark
     @Warmup(iterations = 0)
-    @Measurement(iterations = 3)
+    @Measurement(iterations = 2)
     public void grpc_each(GrpcParent s, Blackhole bh) {
         for (int i = 0; i < s.children; i++) {
             io.grpc.Context.CancellableContext child = s.parent.withCancellation();
