@@ -1,0 +1,3 @@
+module tether.dev/bench
+
+go 1.19

@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Turns tether-bench's raw results into one Markdown table.
+
+Reads JMH's JSON (-rf json), RetainedMemory's JSON and the Go program's JSON, all lists of results; prints the
+table and its notes to stdout. With --strict (the smoke run) it fails when an expected cell is missing, when a
+benchmark has no row here, or when a score is not a positive number, so that a benchmark cannot rot unseen.
+
+Standard library only. Usage: table.py [--strict] [--no-go] [--quick-note TEXT] FILE.json...
+"""
+
+import argparse
+import json
+import math
+import sys
+
+# Columns after "operation", in order. "grpcOtel" (a composition) is shown in the OTel column with a note.
+COLUMNS = [
+    ("tether", "Tether"),
+    ("grpc", "gRPC Context"),
+    ("otel", "OTel Context"),
+    ("threadLocal", "ThreadLocal"),
+    ("scopedValue", "ScopedValue"),
+    ("go", "Go context"),
+]
+JAVA_PEERS = ["grpc", "otel", "grpcOtel", "threadLocal", "scopedValue"]
+
+
+class Row:
+    """One line of the table (one per parameter value): which results feed it and what its cells mean."""
+
+    def __init__(self, key, label, peers, notes=None, per=None, bytes_shown=True, bytes_per=None):
+        self.key = key              # JMH Class.variant (the method is peer_variant) or the Go/memory key
+        self.label = label          # str.format'ed with the parameters, numbers as 1k/100k
+        self.peers = peers          # peers that must have a result (go is dropped with --no-go)
+        self.notes = notes or {}    # peer -> why its cell is empty, or what its figure is
+        self.per = per              # parameter to divide the score by (score is per tree, shown per child)
+        self.bytes_shown = bytes_shown
+        self.bytes_per = bytes_per  # parameter to divide B/op by (shown per child)
+        if "otel" not in peers and "grpcOtel" not in peers:
+            self.notes.setdefault("otel", NO_CANCEL)
+
+
+NO_CANCEL = "OpenTelemetry's Context has no cancellation or deadline."
+GO_DONE = "The Go children have their Done() channel made (what a waiter uses) instead of a listener."
+LAZY = ("gRPC links a child into its parent only when the child gets a listener; a plain child is never "
+        "notified and finds out on its next isCancelled(), so there is no fan-out to time.")
+
+ROWS = [
+    Row("RequestBench.request", "**realistic request**: deadline + 3 values + cancel, 50 done checks, "
+        "20 lookups, cancel",
+        ["tether", "grpc", "grpcOtel", "go"],
+        {"grpcOtel": "OTel column of the request row: gRPC deadline and cancellation, values in an OTel Context."}),
+    Row("WithCancelBench.ofRoot", "withCancel + cancel, child of the root", ["tether", "grpc", "go"],
+        {"otel": NO_CANCEL}),
+    Row("WithCancelBench.ofCancellable", "withCancel + cancel, child of a live cancellable parent",
+        ["tether", "grpc", "go"],
+        {"grpc": "gRPC does not link a child without listeners into its parent (see the fan-out rows)."}),
+    Row("WithCancelBench.withListener", "same, child of the root, with one done-listener run on cancel",
+        ["tether", "grpc", "go"],
+        {"go": "Go 1.19 has no AfterFunc: the Go listener is a goroutine waiting on Done()."}),
+    Row("WithTimeoutBench.oneHour", "withTimeout(1 h) + cancel", ["tether", "grpc", "go"]),
+    Row("FanOutBench.listeners", "cancel fan-out, per child: {fanOut} children with one listener each",
+        ["tether", "grpc", "go"], {"go": GO_DONE},
+        per="fanOut", bytes_shown=False),
+    Row("FanOutBench.plain", "cancel fan-out, per child: {fanOut} plain children", ["tether", "go"],
+        {"grpc": LAZY}, per="fanOut", bytes_shown=False),
+    Row("ValueBench.lookup", "value lookup at depth {depth} (the key bound first)", ["tether", "grpc", "otel", "go"]),
+    Row("ValueBench.add", "withValue at depth {depth} (one more value on a chain of {depth})",
+        ["tether", "grpc", "otel", "go"]),
+    Row("AttachBench.attach", "attach + current() + detach", ["tether", "grpc", "otel", "threadLocal",
+                                                              "scopedValue"],
+        {"go": "Go has no current context."}),
+    Row("IsDoneBench.check", "is-done check, live context at depth {depth}", ["tether", "grpc", "go"]),
+    Row("ManyChildrenBench.each", "{children} children of one live parent, each with a listener, each "
+        "cancelled on its own (whole run; B per child)", ["tether", "grpc", "go"], {"go": GO_DONE},
+        bytes_per="children"),
+    Row("ContentionBench.twoThreads", "two threads: withCancel + cancel on one shared parent (per thread)",
+        ["tether", "grpc", "go"]),
+    Row("RetainedMemory.withCancel", "memory retained per live withCancel child of a live parent",
+        ["tether", "grpc", "go"]),
+    Row("RetainedMemory.withTimeout", "memory retained per live withTimeout(1 h) child",
+        ["tether", "grpc", "go"]),
+    Row("RetainedMemory.withValue", "memory retained per withValue on a context holding 3 values",
+        ["tether", "grpc", "otel", "go"]),
+    Row("RetainedMemory.afterCancelledChildren", "memory a live parent keeps per child after its children "
+        "(with listeners) were cancelled", ["tether", "grpc", "go"]),
+]
+
+
+def short(n):
+    """1000 -> 1k, 100000 -> 100k: parameters as the table shows them."""
+    try:
+        v = int(n)
+    except ValueError:
+        return n
+    if v >= 1_000_000 and v % 1_000_000 == 0:
+        return f"{v // 1_000_000}M"
+    if v >= 1000 and v % 1000 == 0:
+        return f"{v // 1000}k"
+    return str(v)
+
+
+def load(paths):
+    """Results as dicts {key, peer, params, score, error, unit, bytes}."""
+    out = []
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        for r in data:
+            if "benchmark" in r:  # JMH
+                cls, method = r["benchmark"].split(".")[-2:]
+                peer, _, variant = method.partition("_")
+                pm = r["primaryMetric"]
+                bytes_ = None
+                for name, m in (r.get("secondaryMetrics") or {}).items():
+                    if name.lstrip("\u00b7") == "gc.alloc.rate.norm":
+                        bytes_ = m["score"]
+                out.append(dict(key=f"{cls}.{variant}", peer=peer, params=r.get("params") or {},
+                                score=pm["score"], error=pm.get("scoreError"), unit=pm["scoreUnit"], bytes=bytes_,
+                                source=path))
+            else:  # Go program and RetainedMemory
+                out.append(dict(key=r["key"], peer=r["peer"], params=r.get("params") or {}, score=r["score"],
+                                error=None, unit=r["unit"], bytes=r.get("bytesPerOp"), source=path))
+    return out
+
+
+def nanos(value, unit):
+    scale = {"ns/op": 1, "us/op": 1e3, "ms/op": 1e6, "s/op": 1e9}[unit]
+    return value * scale
+
+
+def fmt_time(ns):
+    for limit, div, suffix in ((1e3, 1, "ns"), (1e6, 1e3, "µs"), (1e9, 1e6, "ms"), (math.inf, 1e9, "s")):
+        if abs(ns) < limit:
+            v = ns / div
+            return (f"{v:.3g}" if v < 100 else f"{v:.0f}") + " " + suffix
+    return str(ns)
+
+
+def fmt_bytes(b):
+    if b is None:
+        return None
+    if abs(b) < 0.5:
+        return "0 B"
+    if abs(b) >= 10_000:
+        return f"{b / 1024:.0f} KiB"
+    return f"{b:.0f} B"
+
+
+def fmt_ratio(r):
+    """Tether over the best peer; bold when Tether is behind (the target is <= 1.0)."""
+    if not math.isfinite(r):
+        return "**∞**"
+    text = f"{r:.2f}×" if r >= 0.095 else f"{r:.2g}×"
+    return f"**{text}**" if r > 1.0 else text
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("files", nargs="+")
+    ap.add_argument("--strict", action="store_true", help="fail on a missing cell, an unknown benchmark or a bad score")
+    ap.add_argument("--no-go", action="store_true", help="Go was not run: do not expect its cells")
+    ap.add_argument("--title", default="")
+    args = ap.parse_args()
+
+    results = load(args.files)
+    problems = []
+    known = {row.key for row in ROWS}
+    for r in results:
+        if r["key"] not in known:
+            problems.append(f"{r['key']} ({r['peer']}, {r['source']}) has no row in table.py")
+        if not (isinstance(r["score"], (int, float)) and math.isfinite(r["score"]) and r["score"] >= 0):
+            problems.append(f"{r['key']} ({r['peer']}): bad score {r['score']!r}")
+
+    notes = []  # footnote texts, numbered in order of first use
+
+    def note(text):
+        if text not in notes:
+            notes.append(text)
+        return "<sup>" + str(notes.index(text) + 1) + "</sup>"
+
+    header = ["operation"] + [name for _, name in COLUMNS] + ["Tether ÷ best peer", "B/op: Tether / best peer"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+
+    for row in ROWS:
+        mine = [r for r in results if r["key"] == row.key]
+        combos = sorted({tuple(sorted(r["params"].items())) for r in mine},
+                        key=lambda c: [float(v) if v.replace(".", "").isdigit() else v for _, v in c])
+        expected = [p for p in row.peers if not (p == "go" and args.no_go)]
+        if not combos:
+            if args.strict or not args.files:
+                problems.append(f"{row.key}: no results at all")
+            continue
+        for combo in combos:
+            params = dict(combo)
+            cells = {r["peer"]: r for r in mine if r["params"] == params}
+            for p in expected:
+                if p not in cells:
+                    problems.append(f"{row.key} {params}: no result for {p}")
+            label = row.label.format(**{k: short(v) for k, v in params.items()})
+            is_memory = row.key.startswith("RetainedMemory.")
+
+            def value(r):
+                """Comparable figure of a cell: nanoseconds per op (per child where the row says), or bytes."""
+                if is_memory:
+                    return r["score"]
+                v = nanos(r["score"], r["unit"])
+                if row.per:
+                    v /= float(params[row.per])
+                return v
+
+            def bytes_of(r):
+                if is_memory or not row.bytes_shown or r["bytes"] is None:
+                    return None
+                b = r["bytes"]
+                if row.per:
+                    b /= float(params[row.per])
+                if row.bytes_per:
+                    b /= float(params[row.bytes_per])
+                return b
+
+            def render(r, peer):
+                text = fmt_bytes(r["score"]) if is_memory else fmt_time(value(r))
+                if not is_memory and r["error"] not in (None, "NaN") and r["score"] > 0:
+                    rel = r["error"] / r["score"]
+                    if math.isfinite(rel) and rel > 0.10:
+                        text += f" ±{rel * 100:.0f}%"
+                b = fmt_bytes(bytes_of(r))
+                if b is not None:
+                    text += " · " + b
+                if peer in row.notes:
+                    text += note(row.notes[peer])
+                return text
+
+            out = [label]
+            for peer, _ in COLUMNS:
+                shown = []
+                for p in ([peer, "grpcOtel"] if peer == "otel" else [peer]):
+                    if p in cells:
+                        shown.append(render(cells[p], p))
+                if shown:
+                    out.append("<br>".join(shown))
+                elif peer in row.notes:
+                    out.append("—" + note(row.notes[peer]))
+                else:
+                    out.append("—")
+
+            tether = cells.get("tether")
+            peers = [cells[p] for p in JAVA_PEERS if p in cells]
+            if tether and peers:
+                best = min(peers, key=value)
+                ratio = value(tether) / value(best) if value(best) > 0 else math.inf
+                out.append(fmt_ratio(ratio))
+            elif tether and "go" in cells and value(cells["go"]) > 0:
+                out.append(fmt_ratio(value(tether) / value(cells["go"])) + " (vs Go)")
+            else:
+                out.append("—")
+            tb = bytes_of(tether) if tether else None
+            pb = [bytes_of(p) for p in peers if bytes_of(p) is not None]
+            if is_memory and tether and peers:
+                out.append(f"{fmt_bytes(tether['score'])} / {fmt_bytes(min(p['score'] for p in peers))}")
+            elif tb is not None and pb:
+                out.append(f"{fmt_bytes(tb)} / {fmt_bytes(min(pb))}")
+            else:
+                out.append("—")
+            lines.append("| " + " | ".join(out) + " |")
+
+    if args.title:
+        print(args.title)
+        print()
+    print("\n".join(lines))
+    print()
+    print("Each cell: time per operation (per child in the fan-out rows; ± where JMH's 99.9% error exceeds 10%) "
+          "· bytes allocated per operation (JMH -prof gc, Go's AllocedBytesPerOp); memory rows: bytes retained. "
+          "Ratios are against the best Java peer in the row (lower is better for Tether; bold where Tether is behind).")
+    print()
+    for i, text in enumerate(notes, 1):
+        print(f"{i}. {text}")
+    if problems:
+        print(file=sys.stderr)
+        for p in problems:
+            print("table.py: " + p, file=sys.stderr)
+        if args.strict:
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
