@@ -4,86 +4,142 @@ import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The values a context carries: an immutable bitmap trie keyed by {@link Key#id}. Key ids are small, unique and
- * dense, so a program's first 32 keys share one flat node (a lookup is a bit test and an array read), and no two
- * keys ever collide. Adding a value copies only the nodes on one key's path, never the whole chain.
+ * The values a context carries, as an immutable two-level array indexed by {@link Key#id}. Key ids are small,
+ * unique and dense (one per {@code Key.of} call, and keys live in static fields), so a lookup is two array reads
+ * whatever the depth of the context chain, with no hashing and no collisions. Adding a value copies the small
+ * top-level array and one chunk of at most {@value #CHUNK} slots, never the whole chain; chunks are only as long
+ * as their highest bound key needs. Ids past the first 1024 keys go to a bitmap trie instead.
  */
 final class ValueMap {
 
-    static final ValueMap EMPTY = new ValueMap(0, new Object[0]);
+    static final ValueMap EMPTY = new ValueMap(new Object[0][], Trie.EMPTY);
 
     private static final int BITS = 5;
-    private static final int MASK = (1 << BITS) - 1;
+    /** Slots per chunk. */
+    private static final int CHUNK = 1 << BITS;
+    private static final int MASK = CHUNK - 1;
+    /**
+     * Ids from here on go to {@link #overflow}: a program that makes keys per request (a bug the analyzer flags)
+     * then pays a trie lookup, instead of copying arrays as long as its ever-growing key ids.
+     */
+    private static final int ARRAY_LIMIT = CHUNK * CHUNK;
 
-    /** Bit i is set when slot i is in use. */
-    private final int bitmap;
-    /** Pairs per used slot, in slot order: (Key, value), or (null, sub-trie for the next five bits). */
-    private final Object[] slots;
+    /** chunks[id >>> BITS][id & MASK] holds the value of key id, or null; a chunk may be null or short. */
+    private final @Nullable Object[][] chunks;
+    private final Trie overflow;
 
-    private ValueMap(int bitmap, Object[] slots) {
-        this.bitmap = bitmap;
-        this.slots = slots;
+    private ValueMap(@Nullable Object[][] chunks, Trie overflow) {
+        this.chunks = chunks;
+        this.overflow = overflow;
     }
 
     @Nullable Object get(Key<?> key) {
-        ValueMap node = this;
         int id = key.id;
-        while (true) {
-            int bit = 1 << (id & MASK);
-            if ((node.bitmap & bit) == 0) {
-                return null;
-            }
-            int index = 2 * Integer.bitCount(node.bitmap & (bit - 1));
-            Object k = node.slots[index];
-            if (k == key) {
-                return node.slots[index + 1];
-            }
-            if (k != null) {
-                return null;
-            }
-            node = (ValueMap) node.slots[index + 1];
-            id >>>= BITS;
+        if (id >= ARRAY_LIMIT || id < 0) {
+            return overflow.get(key);
         }
+        int high = id >>> BITS;
+        @Nullable Object[][] c = chunks;
+        if (high >= c.length) {
+            return null;
+        }
+        Object[] chunk = c[high];
+        int low = id & MASK;
+        return chunk == null || low >= chunk.length ? null : chunk[low];
     }
 
     ValueMap with(Key<?> key, Object value) {
-        return with(key, value, 0);
+        int id = key.id;
+        if (id >= ARRAY_LIMIT || id < 0) {
+            return new ValueMap(chunks, overflow.with(key, value));
+        }
+        int high = id >>> BITS;
+        int low = id & MASK;
+        @Nullable Object[][] c = Arrays.copyOf(chunks, Math.max(chunks.length, high + 1));
+        Object[] old = c[high];
+        Object[] chunk = old == null ? new Object[low + 1] : Arrays.copyOf(old, Math.max(old.length, low + 1));
+        chunk[low] = value;
+        c[high] = chunk;
+        return new ValueMap(c, overflow);
     }
 
-    private ValueMap with(Key<?> key, Object value, int shift) {
-        int bit = 1 << ((key.id >>> shift) & MASK);
-        int index = 2 * Integer.bitCount(bitmap & (bit - 1));
-        if ((bitmap & bit) == 0) {
-            Object[] copy = new Object[slots.length + 2];
-            System.arraycopy(slots, 0, copy, 0, index);
-            copy[index] = key;
-            copy[index + 1] = value;
-            System.arraycopy(slots, index, copy, index + 2, slots.length - index);
-            return new ValueMap(bitmap | bit, copy);
-        }
-        Object k = slots[index];
-        Object[] copy = Arrays.copyOf(slots, slots.length);
-        if (k == key) {
-            copy[index + 1] = value;
-        } else if (k == null) {
-            copy[index + 1] = ((ValueMap) slots[index + 1]).with(key, value, shift + BITS);
-        } else {
-            copy[index] = null;
-            copy[index + 1] = pair((Key<?>) k, slots[index + 1], key, value, shift + BITS);
-        }
-        return new ValueMap(bitmap, copy);
-    }
+    /** An immutable bitmap trie keyed by {@link Key#id}, for ids past {@link #ARRAY_LIMIT}; ids never collide. */
+    private static final class Trie {
+        static final Trie EMPTY = new Trie(0, new Object[0]);
 
-    /** A node holding two keys that shared every slot above {@code shift}; distinct ids split by bit 31. */
-    private static ValueMap pair(Key<?> a, Object valueA, Key<?> b, Object valueB, int shift) {
-        int slotA = (a.id >>> shift) & MASK;
-        int slotB = (b.id >>> shift) & MASK;
-        if (slotA == slotB) {
-            return new ValueMap(1 << slotA, new Object[] {null, pair(a, valueA, b, valueB, shift + BITS)});
+        private static final int BITS = 5;
+        private static final int MASK = (1 << BITS) - 1;
+
+        /** Bit i is set when slot i is in use. */
+        private final int bitmap;
+        /** Pairs per used slot, in slot order: (Key, value), or (null, sub-trie for the next five bits). */
+        private final Object[] slots;
+
+        private Trie(int bitmap, Object[] slots) {
+            this.bitmap = bitmap;
+            this.slots = slots;
         }
-        int bitmap = (1 << slotA) | (1 << slotB);
-        return slotA < slotB
-                ? new ValueMap(bitmap, new Object[] {a, valueA, b, valueB})
-                : new ValueMap(bitmap, new Object[] {b, valueB, a, valueA});
+
+        @Nullable Object get(Key<?> key) {
+            Trie node = this;
+            int id = key.id;
+            while (true) {
+                int bit = 1 << (id & MASK);
+                if ((node.bitmap & bit) == 0) {
+                    return null;
+                }
+                int index = 2 * Integer.bitCount(node.bitmap & (bit - 1));
+                Object k = node.slots[index];
+                if (k == key) {
+                    return node.slots[index + 1];
+                }
+                if (k != null) {
+                    return null;
+                }
+                node = (Trie) node.slots[index + 1];
+                id >>>= BITS;
+            }
+        }
+
+        Trie with(Key<?> key, Object value) {
+            return with(key, value, 0);
+        }
+
+        private Trie with(Key<?> key, Object value, int shift) {
+            int bit = 1 << ((key.id >>> shift) & MASK);
+            int index = 2 * Integer.bitCount(bitmap & (bit - 1));
+            if ((bitmap & bit) == 0) {
+                Object[] copy = new Object[slots.length + 2];
+                System.arraycopy(slots, 0, copy, 0, index);
+                copy[index] = key;
+                copy[index + 1] = value;
+                System.arraycopy(slots, index, copy, index + 2, slots.length - index);
+                return new Trie(bitmap | bit, copy);
+            }
+            Object k = slots[index];
+            Object[] copy = Arrays.copyOf(slots, slots.length);
+            if (k == key) {
+                copy[index + 1] = value;
+            } else if (k == null) {
+                copy[index + 1] = ((Trie) slots[index + 1]).with(key, value, shift + BITS);
+            } else {
+                copy[index] = null;
+                copy[index + 1] = pair((Key<?>) k, slots[index + 1], key, value, shift + BITS);
+            }
+            return new Trie(bitmap, copy);
+        }
+
+        /** A node holding two keys that shared every slot above {@code shift}; distinct ids split by bit 31. */
+        private static Trie pair(Key<?> a, Object valueA, Key<?> b, Object valueB, int shift) {
+            int slotA = (a.id >>> shift) & MASK;
+            int slotB = (b.id >>> shift) & MASK;
+            if (slotA == slotB) {
+                return new Trie(1 << slotA, new Object[] {null, pair(a, valueA, b, valueB, shift + BITS)});
+            }
+            int bitmap = (1 << slotA) | (1 << slotB);
+            return slotA < slotB
+                    ? new Trie(bitmap, new Object[] {a, valueA, b, valueB})
+                    : new Trie(bitmap, new Object[] {b, valueB, a, valueA});
+        }
     }
 }
