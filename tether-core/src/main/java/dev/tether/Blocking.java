@@ -220,6 +220,14 @@ public final class Blocking {
         } catch (InterruptedException e) {
             value = null;
             interrupted = e;
+        } catch (CancellationException e) {
+            // A future tied to this very context (ContextExecutors.bind) ends with its err; since JDK 23
+            // CompletableFuture.get() wraps that in a new CancellationException. Report the err itself.
+            ContextDoneException err = ctx.err();
+            if (err != null && (e == err || e.getCause() == err)) {
+                throw err;
+            }
+            throw e;
         } finally {
             registration.stop();
             fired = guard.disarm(); // clears our interrupt, also one that landed after the wait returned

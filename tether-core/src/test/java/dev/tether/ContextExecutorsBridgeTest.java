@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Timeout;
 
 /** The bridges between contexts and the JDK's futures, thread factories and executors. */
 @Timeout(30)
+@SuppressWarnings("try") // scopes and groups opened for their effect, closed explicitly to test close
 class ContextExecutorsBridgeTest {
 
     @AfterEach
@@ -42,6 +43,22 @@ class ContextExecutorsBridgeTest {
         assertSame(why, ctx.err().getCause());
         CancellationException joined = assertThrows(CancellationException.class, future::join);
         assertSame(ctx.err(), joined instanceof ContextDoneException ? joined : joined.getCause());
+    }
+
+    @Test
+    void bind_thenAwaitOnTheSameContext_throwsTheErrItself_whicheverSignalComesFirst() throws Exception {
+        for (Threads.Kind kind : Threads.Kind.values()) {
+            CancellableContext ctx = Context.background().withCancel();
+            CompletableFuture<String> future = ContextExecutors.bind(ctx, new CompletableFuture<>());
+            Threads.Worker worker = new Threads.Worker(kind, () -> Blocking.await(ctx, future));
+            Threads.awaitBlocked(worker.thread);
+
+            ctx.cancel(new RuntimeException("why"));
+
+            Threads.Outcome outcome = worker.await();
+            assertSame(ctx.err(), outcome.thrown());
+            assertFalse(outcome.interruptedAfter());
+        }
     }
 
     @Test

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Timeout;
  * reaches a pooled thread's next task. Each runs for {@code tether.stress.millis} (default 1500 ms).
  */
 @Timeout(120)
+@SuppressWarnings("try") // scopes and groups opened for their effect, closed explicitly to test close
 class TaskGroupStressTest {
 
     @AfterEach

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(30)
+@SuppressWarnings("try") // scopes and groups opened for their effect, closed explicitly to test close
 class TaskGroupTest {
 
     private final ManualTimeSource time = ManualTimeSource.create();
