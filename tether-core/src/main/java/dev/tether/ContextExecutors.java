@@ -111,7 +111,7 @@ public final class ContextExecutors {
      * {@code newThread}. Meant for thread-per-task use ({@link Executors#newThreadPerTaskExecutor},
      * {@link TaskGroup#open(Context, TaskGroup.Policy, ThreadFactory)}); do not give it to a pool, whose threads
      * outlive the request that happened to create them: wrap the pool with {@link #propagating(ExecutorService)}
-     * instead. {@snippet : ThreadFactory factory = ContextExecutors.propagatingThreadFactory(Thread.ofVirtual().factory()); }
+     * instead, e.g. {@code propagatingThreadFactory(Thread.ofVirtual().factory())}.
      */
     public static ThreadFactory propagatingThreadFactory(ThreadFactory factory) {
         Objects.requireNonNull(factory, "factory must not be null");

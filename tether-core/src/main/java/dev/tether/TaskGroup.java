@@ -102,7 +102,7 @@ import org.jspecify.annotations.Nullable;
  * interrupt reaches the pool's next task.
  *
  * <h2>Diagnostics</h2>
- * {@link Fork#toString()} tells whether and how long ago a still-running fork was interrupted. When close() has
+ * A running fork's {@code toString()} tells whether and how long ago a still-running fork was interrupted. When close() has
  * waited {@code dev.tether.stuckForkReportMillis} (default 1000) for forks that were interrupted and still run,
  * it logs them once with their stack traces, at WARNING on the {@code dev.tether.TaskGroup}
  * {@link System.Logger}, and then goes on waiting.
