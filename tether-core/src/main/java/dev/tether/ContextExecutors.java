@@ -376,14 +376,19 @@ public final class ContextExecutors {
                 return;
             }
             Throwable failure = null;
+            T value = null;
             try {
-                result.complete(ctx.call(callable));
+                value = ctx.call(callable);
             } catch (Throwable t) {
                 failure = t;
-                result.completeExceptionally(t);
             } finally {
                 guard.disarm(); // no interrupt of ours outlives the task
-                registration.stop();
+                registration.stop(); // before completing: whoever sees the result sees the context released
+            }
+            if (failure == null) {
+                result.complete(value);
+            } else {
+                result.completeExceptionally(failure);
             }
             if (reportFailure && failure != null && !result.isCancelled()) {
                 if (failure instanceof RuntimeException e) {
