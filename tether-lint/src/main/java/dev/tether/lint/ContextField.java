@@ -51,8 +51,14 @@ public final class ContextField extends BugChecker implements VariableTreeMatche
 
     private final ImmutableList<String> allowed;
 
+    /** Without options; javac's plugin loader (ServiceLoader) needs a public no-arg constructor to exist. */
+    public ContextField() {
+        this(ErrorProneFlags.empty());
+    }
+
+    /** With the options given as {@code -XepOpt:...}; Error Prone calls this one. */
     @Inject
-    ContextField(ErrorProneFlags flags) {
+    public ContextField(ErrorProneFlags flags) {
         this.allowed = ImmutableList.<String>builder()
                 .add("dev.tether.*")
                 .addAll(flags.getListOrEmpty(ALLOWED_FLAG))

@@ -50,8 +50,14 @@ public final class MutableValue extends BugChecker implements MethodInvocationTr
 
     private final ImmutableList<String> mutableTypes;
 
+    /** Without options; javac's plugin loader (ServiceLoader) needs a public no-arg constructor to exist. */
+    public MutableValue() {
+        this(ErrorProneFlags.empty());
+    }
+
+    /** With the options given as {@code -XepOpt:...}; Error Prone calls this one. */
     @Inject
-    MutableValue(ErrorProneFlags flags) {
+    public MutableValue(ErrorProneFlags flags) {
         this.mutableTypes = ImmutableList.<String>builder()
                 .add("java.util.Collection", "java.util.Map", "java.lang.StringBuilder", "java.lang.StringBuffer",
                         "java.util.concurrent.atomic.AtomicInteger", "java.util.concurrent.atomic.AtomicLong",
@@ -89,7 +95,7 @@ public final class MutableValue extends BugChecker implements MethodInvocationTr
         }
         for (String name : mutableTypes) {
             if (Tether.isSubtypeOf(type, name, state)) {
-                return "a " + state.getTypes().erasure(type).tsym.getSimpleName() + " (mutable)";
+                return "a mutable " + state.getTypes().erasure(type).tsym.getSimpleName();
             }
         }
         Symbol symbol = type.tsym;
