@@ -14,7 +14,9 @@ import com.google.errorprone.matchers.Matcher;
 import com.google.errorprone.matchers.Matchers;
 import com.sun.source.tree.ExpressionTree;
 import com.sun.source.tree.MethodInvocationTree;
+import com.sun.source.tree.MethodTree;
 import com.sun.source.tree.VariableTree;
+import com.sun.source.util.TreeScanner;
 
 /**
  * CTX005: a blocking call that ignores the context, in a method that has one. The wait goes on after the context
@@ -37,7 +39,8 @@ import com.sun.source.tree.VariableTree;
  * {@code Future.get()} without a timeout, {@code CompletableFuture.join()}, {@code CountDownLatch.await()},
  * {@code CyclicBarrier.await()}, {@code Semaphore.acquire}, {@code Condition.await()}, {@code HttpClient.send}
  * — directly in a method with a Context parameter (lambdas and inner classes, which may run elsewhere, are not
- * searched). Timed variants are fine.
+ * searched). Timed variants are fine, and so is a method that hooks the context's end itself
+ * ({@code ctx.onDone(caller::interrupt)}, {@code ctx.done()}): its waits end when the context does.
  */
 @BugPattern(
         name = "CTX005",
@@ -63,13 +66,27 @@ public final class BlockingCall extends BugChecker implements MethodInvocationTr
             instanceMethod().onDescendantOf("java.util.concurrent.locks.Condition").named("await").withNoParameters(),
             instanceMethod().onDescendantOf("java.net.http.HttpClient").named("send"));
 
+    /** A method that hooks the context's end (e.g. {@code ctx.onDone(thread::interrupt)}) bounds its waits itself. */
+    private static boolean registersOnDone(MethodTree method, VisitorState state) {
+        boolean[] found = {false};
+        new TreeScanner<Void, Void>() {
+            @Override
+            public Void visitMethodInvocation(MethodInvocationTree node, Void unused) {
+                found[0] |= Tether.isContextMethod(node, state, "onDone", "done");
+                return super.visitMethodInvocation(node, unused);
+            }
+        }.scan(method.getBody(), null);
+        return found[0];
+    }
+
     @Override
     public Description matchMethodInvocation(MethodInvocationTree tree, VisitorState state) {
         if (!BLOCKING.matches(tree, state) || Tether.inLambdaOrInnerClass(state.getPath())) {
             return Description.NO_MATCH;
         }
-        VariableTree parameter = Tether.contextParameter(Tether.enclosingMethod(state.getPath()), state);
-        if (parameter == null) {
+        MethodTree method = Tether.enclosingMethod(state.getPath());
+        VariableTree parameter = Tether.contextParameter(method, state);
+        if (parameter == null || registersOnDone(method, state)) {
             return Description.NO_MATCH;
         }
         return buildDescription(tree)

@@ -190,17 +190,28 @@ public final class LintMain {
             for (Path path : paths) {
                 if (Files.isDirectory(path)) {
                     try (Stream<Path> walk = Files.walk(path)) {
-                        walk.filter(p -> p.toString().endsWith(".java") && Files.isRegularFile(p))
+                        walk.filter(p -> isSource(p) && Files.isRegularFile(p))
                                 .sorted()
                                 .forEach(p -> sources.add(p.toAbsolutePath().normalize()));
                     }
                 } else if (Files.isRegularFile(path) && path.toString().endsWith(".java")) {
-                    sources.add(path.toAbsolutePath().normalize());
+                    if (isSource(path)) {
+                        sources.add(path.toAbsolutePath().normalize());
+                    }
                 } else {
                     throw new UsageException(path + " is neither a .java file nor a directory");
                 }
             }
             return List.copyOf(sources);
+        }
+
+        /**
+         * Module descriptors are left out: the analysis compiles every source in the unnamed module, so that a
+         * --classpath works for modular and plain projects alike.
+         */
+        private static boolean isSource(Path path) {
+            String name = path.getFileName().toString();
+            return name.endsWith(".java") && !name.equals("module-info.java");
         }
 
         /** Compiles with only Tether's checks; returns null after printing the compiler's errors. */

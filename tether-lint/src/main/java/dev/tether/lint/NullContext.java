@@ -23,6 +23,8 @@ import com.sun.source.util.TreePath;
 import com.sun.tools.javac.code.Symbol;
 import com.sun.tools.javac.code.Type;
 import java.util.List;
+import java.util.stream.Stream;
+import javax.lang.model.element.AnnotationMirror;
 
 /**
  * CTX003: {@code null} passed where a Context is expected, or returned from a method that returns one. Callees
@@ -36,7 +38,8 @@ import java.util.List;
  * repository.load(Context.todo(), id);
  * }
  *
- * <p>The suggested fix for an argument is {@code Context.todo()}, which marks the spot for later plumbing.
+ * <p>Parameters annotated {@code @Nullable} (JSpecify or any other annotation of that name) are exempt: they take
+ * null on purpose. The suggested fix for an argument is {@code Context.todo()}, which marks the spot for later plumbing.
  */
 @BugPattern(
         name = "CTX003",
@@ -69,7 +72,8 @@ public final class NullContext extends BugChecker
         for (int i = 0; i < arguments.size() && i < parameters.size(); i++) {
             ExpressionTree argument = ASTHelpers.stripParentheses(arguments.get(i));
             Type type = parameters.get(i).type;
-            if (argument.getKind() == Tree.Kind.NULL_LITERAL && Tether.isContext(type, state)) {
+            if (argument.getKind() == Tree.Kind.NULL_LITERAL && Tether.isContext(type, state)
+                    && !nullable(parameters.get(i))) {
                 Description.Builder description = buildDescription(argument)
                         .setMessage("null passed as '" + parameters.get(i).getSimpleName() + "': pass the caller's"
                                 + " context, or Context.todo() while the plumbing is unfinished");
@@ -83,6 +87,14 @@ public final class NullContext extends BugChecker
             }
         }
         return Description.NO_MATCH;
+    }
+
+    /** A parameter declared {@code @Nullable} (any annotation of that simple name) takes null on purpose. */
+    private static boolean nullable(Symbol.VarSymbol parameter) {
+        Stream<? extends AnnotationMirror> annotations = Stream.concat(
+                Stream.concat(parameter.getAnnotationMirrors().stream(), parameter.asType().getAnnotationMirrors().stream()),
+                parameter.getRawTypeAttributes().stream());
+        return annotations.anyMatch(a -> a.getAnnotationType().asElement().getSimpleName().contentEquals("Nullable"));
     }
 
     @Override

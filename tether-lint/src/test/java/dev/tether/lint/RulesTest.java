@@ -67,6 +67,7 @@ class RulesTest {
                 class Test {
                     static void load(Context ctx, String id) {}
                     static void close(CancellableContext c) {}
+                    static void optional(@org.jspecify.annotations.Nullable Context parent) {}
                     Test(Context ctx) {}
                     void calls() {
                         // BUG: Diagnostic contains: null passed as 'ctx'
@@ -76,6 +77,7 @@ class RulesTest {
                         // BUG: Diagnostic contains: CTX003
                         new Test(null);
                         load(Context.todo(), null);
+                        optional(null);
                     }
                     Context none() {
                         // BUG: Diagnostic contains: null returned as a Context
@@ -175,6 +177,11 @@ class RulesTest {
                         latch.await(1, TimeUnit.SECONDS);
                         Runnable later = () -> { try { Thread.sleep(1); } catch (InterruptedException e) { } };
                         return f.get(1, TimeUnit.SECONDS);
+                    }
+                    void interruptedByTheContext(Context ctx, BlockingQueue<Object> q) throws Exception {
+                        Thread caller = Thread.currentThread();
+                        ctx.onDone(caller::interrupt, Runnable::run);
+                        q.take();
                     }
                     Object noContext(Future<Object> f) throws Exception {
                         Thread.sleep(10);
