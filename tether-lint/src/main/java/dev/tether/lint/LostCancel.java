@@ -106,7 +106,7 @@ public final class LostCancel extends BugChecker implements MethodInvocationTree
             if (symbol == null || symbol.getKind() != ElementKind.LOCAL_VARIABLE) {
                 return Description.NO_MATCH; // a field: whoever owns the object owns the context
             }
-            return checkLocal(tree, symbol, parentPath, state);
+            return checkLocal(tree, symbol, parentPath, false, state);
         }
         if (parent instanceof AssignmentTree assignment && assignment.getExpression() == child
                 && parentPath.getParentPath().getLeaf() instanceof ExpressionStatementTree) {
@@ -114,7 +114,7 @@ public final class LostCancel extends BugChecker implements MethodInvocationTree
             if (!(symbol instanceof Symbol.VarSymbol var) || var.getKind() != ElementKind.LOCAL_VARIABLE) {
                 return Description.NO_MATCH;
             }
-            return checkLocal(tree, var, parentPath.getParentPath(), state);
+            return checkLocal(tree, var, parentPath.getParentPath(), true, state);
         }
         return Description.NO_MATCH; // returned, passed on, or in an expression the owner of which we cannot see
     }
@@ -125,7 +125,7 @@ public final class LostCancel extends BugChecker implements MethodInvocationTree
 
     /** Follows a local variable from the statement that gives it the context to every way out of its block. */
     private Description checkLocal(MethodInvocationTree tree, Symbol.VarSymbol var, TreePath statementPath,
-            VisitorState state) {
+            boolean assigned, VisitorState state) {
         TreePath blockPath = statementPath.getParentPath();
         if (!(blockPath.getLeaf() instanceof BlockTree block)) {
             return Description.NO_MATCH;
@@ -135,11 +135,24 @@ public final class LostCancel extends BugChecker implements MethodInvocationTree
         int index = statements.indexOf(statement);
         List<? extends StatementTree> rest = statements.subList(index + 1, statements.size());
 
-        Uses uses = new Uses(var, block);
-        for (StatementTree s : rest) {
-            uses.scan(new TreePath(blockPath, s), null);
+        Uses uses = new Uses(var, block, state.getEndPosition(statement));
+        if (assigned) {
+            // declared elsewhere: its uses, and the finally that may cancel it, can be anywhere in the method
+            TreePath body = Tether.enclosingCodeUnit(statementPath);
+            if (body == null) {
+                return Description.NO_MATCH;
+            }
+            uses.unit = body.getLeaf();
+            uses.scan(body, null);
+        } else {
+            for (StatementTree s : rest) {
+                uses.scan(new TreePath(blockPath, s), null);
+            }
         }
         if (uses.escaped) {
+            return Description.NO_MATCH;
+        }
+        if (finallyCancels(statementPath, uses.cancels)) {
             return Description.NO_MATCH;
         }
         String name = var.getSimpleName().toString();
@@ -162,6 +175,23 @@ public final class LostCancel extends BugChecker implements MethodInvocationTree
                     + " declare it in try-with-resources");
         }
         return Description.NO_MATCH;
+    }
+
+    /** True if a try around the statement cancels in its finally: every way out of that try is covered. */
+    private static boolean finallyCancels(TreePath statementPath, Set<Tree> cancels) {
+        Tree child = statementPath.getLeaf();
+        for (TreePath p = statementPath.getParentPath(); p != null; p = p.getParentPath()) {
+            Tree leaf = p.getLeaf();
+            if (leaf instanceof LambdaExpressionTree || leaf instanceof ClassTree) {
+                return false;
+            }
+            if (leaf instanceof TryTree tryTree && child != tryTree.getFinallyBlock()
+                    && contains(tryTree.getFinallyBlock(), cancels)) {
+                return true;
+            }
+            child = leaf;
+        }
+        return false;
     }
 
     /** An exit is covered by a cancel in an earlier statement on its way up, or by a finally around it. */
@@ -189,7 +219,7 @@ public final class LostCancel extends BugChecker implements MethodInvocationTree
             }
             child = leaf;
         }
-        return false;
+        return true; // an exit outside the block the context was made in: the finally check above decides
     }
 
     private static boolean contains(@Nullable Tree tree, Set<Tree> targets) {
@@ -240,13 +270,17 @@ public final class LostCancel extends BugChecker implements MethodInvocationTree
     private static final class Uses extends TreePathScanner<Void, Void> {
         private final Symbol.VarSymbol var;
         private final BlockTree declaringBlock;
+        private final int after;
+        /** Where a search for enclosing lambdas stops: the declaring block, or the body that declares the variable. */
+        @Nullable Tree unit;
         final Set<Tree> cancels = new HashSet<>();
         final List<TreePath> exits = new ArrayList<>();
         boolean escaped;
 
-        Uses(Symbol.VarSymbol var, BlockTree declaringBlock) {
+        Uses(Symbol.VarSymbol var, BlockTree declaringBlock, int after) {
             this.var = var;
             this.declaringBlock = declaringBlock;
+            this.after = after;
         }
 
         @Override
@@ -278,7 +312,7 @@ public final class LostCancel extends BugChecker implements MethodInvocationTree
 
         @Override
         public Void visitReturn(ReturnTree node, Void unused) {
-            if (!captured(getCurrentPath())) {
+            if (!captured(getCurrentPath()) && ASTHelpers.getStartPosition(node) > after) {
                 exits.add(getCurrentPath());
             }
             return super.visitReturn(node, unused);
@@ -286,7 +320,7 @@ public final class LostCancel extends BugChecker implements MethodInvocationTree
 
         @Override
         public Void visitThrow(ThrowTree node, Void unused) {
-            if (!captured(getCurrentPath())) {
+            if (!captured(getCurrentPath()) && ASTHelpers.getStartPosition(node) > after) {
                 exits.add(getCurrentPath());
             }
             return super.visitThrow(node, unused);
@@ -294,7 +328,8 @@ public final class LostCancel extends BugChecker implements MethodInvocationTree
 
         /** True if the node runs in a lambda or class declared after the variable, i.e. somewhere else. */
         private boolean captured(TreePath path) {
-            for (TreePath p = path.getParentPath(); p != null && p.getLeaf() != declaringBlock; p = p.getParentPath()) {
+            for (TreePath p = path.getParentPath();
+                    p != null && p.getLeaf() != declaringBlock && p.getLeaf() != unit; p = p.getParentPath()) {
                 if (p.getLeaf() instanceof LambdaExpressionTree || p.getLeaf() instanceof ClassTree) {
                     return true;
                 }

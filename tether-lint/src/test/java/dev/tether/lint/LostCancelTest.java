@@ -53,6 +53,21 @@ class LostCancelTest {
                         call = ctx.withDeadline(java.time.Instant.now());
                         call.isDone();
                     }
+                    void inLambda(Context ctx) {
+                        Runnable r = () -> {
+                            // BUG: Diagnostic contains: CTX001
+                            CancellableContext call = ctx.withCancel();
+                            call.isDone();
+                        };
+                    }
+                    void assignedInBranchNeverCancelled(Context ctx, boolean b) {
+                        CancellableContext call = null;
+                        if (b) {
+                            // BUG: Diagnostic contains: CTX001
+                            call = ctx.withCancel();
+                        }
+                        System.out.println(call.isDone());
+                    }
                     void nestedBlock(Context ctx, boolean b) {
                         if (b) {
                             // BUG: Diagnostic contains: never cancelled
@@ -135,6 +150,35 @@ class LostCancelTest {
                     Runnable lambdaReturns(Context ctx) {
                         java.util.function.Supplier<CancellableContext> s = () -> ctx.withCancel();
                         return () -> {};
+                    }
+                    void assignedInTryCancelledInFinally(Context ctx) {
+                        CancellableContext call = null;
+                        try {
+                            call = ctx.withCancel();
+                            if (call.isDone()) {
+                                return;
+                            }
+                        } finally {
+                            if (call != null) {
+                                call.cancel();
+                            }
+                        }
+                    }
+                    CancellableContext assignedThenReturned(Context ctx, boolean b) {
+                        CancellableContext call;
+                        if (b) {
+                            call = ctx.withCancel();
+                        } else {
+                            call = ctx.withTimeout(Duration.ofSeconds(1));
+                        }
+                        return call;
+                    }
+                    void declaredInLambda(Context ctx) {
+                        Runnable r = () -> {
+                            try (CancellableContext call = ctx.withCancel()) {
+                                call.isDone();
+                            }
+                        };
                     }
                     static void closeLater(CancellableContext c) {
                         c.close();
