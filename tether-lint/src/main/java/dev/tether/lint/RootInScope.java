@@ -11,6 +11,7 @@ import com.google.errorprone.fixes.SuggestedFix;
 import com.google.errorprone.matchers.Description;
 import com.google.errorprone.util.ASTHelpers;
 import com.sun.source.tree.BinaryTree;
+import com.sun.source.tree.MemberSelectTree;
 import com.sun.source.tree.MethodInvocationTree;
 import com.sun.source.tree.MethodTree;
 import com.sun.source.tree.VariableTree;
@@ -33,7 +34,8 @@ import com.sun.tools.javac.code.Symbol;
  * }
  *
  * <p>"In scope" means the enclosing method has a Context parameter or calls {@code Context.current()}; comparisons
- * such as {@code ctx == Context.background()} are not flagged. The suggested fix names the parameter.
+ * such as {@code ctx == Context.background()} are not flagged. The suggested fix names the parameter, or calls
+ * {@code Context.current()}.
  */
 @BugPattern(
         name = "CTX002",
@@ -70,10 +72,14 @@ public final class RootInScope extends BugChecker implements MethodInvocationTre
                     .build();
         }
         if (method != null && Tether.callsCurrent(method.getBody())) {
-            return buildDescription(tree)
+            Description.Builder description = buildDescription(tree)
                     .setMessage("Context." + name + "() cuts the cancel chain of Context.current() used in this"
-                            + " method: derive from Context.current() instead")
-                    .build();
+                            + " method: derive from Context.current() instead");
+            if (tree.getMethodSelect() instanceof MemberSelectTree select) {
+                description.addFix(SuggestedFix.replace(tree,
+                        state.getSourceForNode(select.getExpression()) + ".current()"));
+            }
+            return description.build();
         }
         return Description.NO_MATCH;
     }

@@ -10,6 +10,7 @@ import com.google.errorprone.VisitorState;
 import com.google.errorprone.bugpatterns.BugChecker;
 import com.google.errorprone.bugpatterns.BugChecker.MethodInvocationTreeMatcher;
 import com.google.errorprone.bugpatterns.BugChecker.NewClassTreeMatcher;
+import com.google.errorprone.fixes.SuggestedFix;
 import com.google.errorprone.matchers.Description;
 import com.google.errorprone.matchers.Matcher;
 import com.google.errorprone.matchers.Matchers;
@@ -24,6 +25,7 @@ import com.sun.source.tree.Tree;
 import com.sun.source.tree.VariableTree;
 import com.sun.source.util.TreeScanner;
 import com.sun.tools.javac.code.Symbol;
+import com.sun.tools.javac.code.Type;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -51,7 +53,8 @@ import org.jspecify.annotations.Nullable;
  * {@code Thread.startVirtualThread}. Not flagged when a task argument is {@code someContext.wrap(..)}, a local
  * variable initialised with one, a lambda or inner class that mentions a context (it passes it on), or when the
  * executor is {@code ContextExecutors.propagating(..)} in the same expression. An executor that propagates but is
- * held in a field cannot be seen: wrap anyway, or suppress with {@code @SuppressWarnings("CTX004")}.
+ * held in a field cannot be seen: wrap anyway, or suppress with {@code @SuppressWarnings("CTX004")}. Where the task
+ * parameter is a Runnable or Callable, the suggested fix wraps the task in {@code ctx.wrap(..)}.
  */
 @BugPattern(
         name = "CTX004",
@@ -90,7 +93,8 @@ public final class UnpropagatedAsync extends BugChecker
         if (receiver != null && PROPAGATING.matches(ASTHelpers.stripParentheses(receiver), state)) {
             return Description.NO_MATCH;
         }
-        return check(tree, tree.getArguments(), state.getSourceForNode(tree.getMethodSelect()) + "(..)", state);
+        return check(tree, ASTHelpers.getSymbol(tree), tree.getArguments(),
+                state.getSourceForNode(tree.getMethodSelect()) + "(..)", state);
     }
 
     @Override
@@ -100,28 +104,42 @@ public final class UnpropagatedAsync extends BugChecker
                 || tree.getArguments().stream().noneMatch(a -> isRunnable(a, state))) {
             return Description.NO_MATCH;
         }
-        return check(tree, tree.getArguments(), "new Thread(..)", state);
+        return check(tree, constructor, tree.getArguments(), "new Thread(..)", state);
     }
 
-    private Description check(Tree tree, List<? extends ExpressionTree> arguments, String what, VisitorState state) {
+    private Description check(Tree tree, Symbol.MethodSymbol method, List<? extends ExpressionTree> arguments,
+            String what, VisitorState state) {
         if (Tether.inLambdaOrInnerClass(state.getPath())) {
             return Description.NO_MATCH;
         }
-        MethodTree method = Tether.enclosingMethod(state.getPath());
-        VariableTree parameter = Tether.contextParameter(method, state);
+        MethodTree enclosing = Tether.enclosingMethod(state.getPath());
+        VariableTree parameter = Tether.contextParameter(enclosing, state);
         if (parameter == null) {
             return Description.NO_MATCH;
         }
         for (ExpressionTree argument : arguments) {
-            if (carriesContext(ASTHelpers.stripParentheses(argument), method, state)) {
+            if (carriesContext(ASTHelpers.stripParentheses(argument), enclosing, state)) {
                 return Description.NO_MATCH;
             }
         }
         String name = parameter.getName().toString();
-        return buildDescription(tree)
+        Description.Builder description = buildDescription(tree)
                 .setMessage(what + " runs its task without '" + name + "': submit " + name + ".wrap(task),"
-                        + " use ContextExecutors.propagating(executor), or pass " + name + " into the task")
-                .build();
+                        + " use ContextExecutors.propagating(executor), or pass " + name + " into the task");
+        SuggestedFix.Builder fix = SuggestedFix.builder();
+        List<Symbol.VarSymbol> parameters = method == null ? List.of() : method.getParameters();
+        for (int i = 0; i < arguments.size() && i < parameters.size(); i++) {
+            Type type = parameters.get(i).type;
+            if (ASTHelpers.isSameType(type, state.getTypeFromString("java.lang.Runnable"), state)
+                    || ASTHelpers.isSameType(state.getTypes().erasure(type),
+                            state.getTypes().erasure(state.getTypeFromString("java.util.concurrent.Callable")), state)) {
+                fix.prefixWith(arguments.get(i), name + ".wrap(").postfixWith(arguments.get(i), ")");
+            }
+        }
+        if (!fix.isEmpty()) {
+            description.addFix(fix.build());
+        }
+        return description.build();
     }
 
     private static boolean carriesContext(ExpressionTree argument, MethodTree method, VisitorState state) {

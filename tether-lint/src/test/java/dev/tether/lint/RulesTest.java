@@ -153,6 +153,52 @@ class RulesTest {
     }
 
     @Test
+    void ctx004_fixWrapsTheTask() {
+        BugCheckerRefactoringTestHelper.newInstance(UnpropagatedAsync.class, getClass())
+                .addInputLines("Test.java", """
+                        import dev.tether.*;
+                        import java.util.concurrent.*;
+                        class Test {
+                            void run(Context request, ExecutorService executor, Runnable task) {
+                                executor.submit(() -> System.out.println("x"));
+                                executor.submit(() -> "value");
+                                new Thread(task).start();
+                            }
+                        }
+                        """)
+                .addOutputLines("Test.java", """
+                        import dev.tether.*;
+                        import java.util.concurrent.*;
+                        class Test {
+                            void run(Context request, ExecutorService executor, Runnable task) {
+                                executor.submit(request.wrap(() -> System.out.println("x")));
+                                executor.submit(request.wrap(() -> "value"));
+                                new Thread(request.wrap(task)).start();
+                            }
+                        }
+                        """)
+                .doTest();
+    }
+
+    @Test
+    void ctx002_fixUsesCurrentWhenThereIsNoParameter() {
+        BugCheckerRefactoringTestHelper.newInstance(RootInScope.class, getClass())
+                .addInputLines("Test.java", """
+                        import dev.tether.*;
+                        class Test {
+                            boolean run() { Context.current().isDone(); return Context.todo().isDone(); }
+                        }
+                        """)
+                .addOutputLines("Test.java", """
+                        import dev.tether.*;
+                        class Test {
+                            boolean run() { Context.current().isDone(); return Context.current().isDone(); }
+                        }
+                        """)
+                .doTest();
+    }
+
+    @Test
     void ctx005_flagsBlockingCallsThatIgnoreTheContext() {
         helper(BlockingCall.class).addSourceLines("Test.java", """
                 import dev.tether.*;
