@@ -43,7 +43,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>When the group's context is done, every running fork is interrupted and forks that have not started
  *       never start. Forks forked after that are {@link Fork.State#CANCELLED} at once.</li>
  *   <li>{@link #close()} cancels what still runs and <em>waits</em> until every fork has ended: after the
- *       try-with-resources block, no code forked in the group runs, ever. A fork that ignores its interrupt makes
+ *       try-with-resources block, no code forked in the group runs, ever; threads the group started itself have
+ *       terminated. A fork that ignores its interrupt makes
  *       close wait; see Diagnostics.</li>
  *   <li>Only the thread that opened the group (the owner) and the group's own forks may call {@link #fork};
  *       only the owner may call {@link #join()} and {@link #close()}. Any other thread, and any call after
@@ -211,6 +212,8 @@ public final class TaskGroup implements AutoCloseable {
     // All guarded by lock.
     /** Forks not ended yet, started or not. */
     private final Map<Task<?>, Boolean> live = new IdentityHashMap<>();
+    /** Threads this group started with its thread factory, for close() to join; guarded by lock. */
+    private final List<Thread> threads = new ArrayList<>();
     /** Failures in the order forks recorded them; the first is join's cause. */
     private final List<Throwable> failures = new ArrayList<>();
     /** How many of failures[1..] have been suppressed on failures[0] already, so repeated joins add none twice. */
@@ -326,6 +329,7 @@ public final class TaskGroup implements AutoCloseable {
                     throw new RejectedExecutionException("thread factory " + threadFactory + " made no thread");
                 }
                 thread.start();
+                rememberThread(thread);
             }
         } catch (Throwable t) {
             abandon(fork);
@@ -456,9 +460,43 @@ public final class TaskGroup implements AutoCloseable {
             }
         } finally {
             lock.unlock();
-            if (interrupted) {
-                Thread.currentThread().interrupt();
+        }
+        // Every fork's task has returned; wait for the threads this group started to end too, so that after
+        // close() not even the group's own bookkeeping runs on them (they end within microseconds).
+        List<Thread> started;
+        lock.lock();
+        try {
+            started = new ArrayList<>(threads);
+            threads.clear();
+        } finally {
+            lock.unlock();
+        }
+        for (Thread thread : started) {
+            while (true) {
+                try {
+                    thread.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Records a thread this group started, for close() to join; drops ended ones now and then. */
+    private void rememberThread(Thread thread) {
+        lock.lock();
+        try {
+            int n = threads.size();
+            if (n >= 64 && (n & (n - 1)) == 0) {
+                threads.removeIf(t -> !t.isAlive());
+            }
+            threads.add(thread);
+        } finally {
+            lock.unlock();
         }
     }
 

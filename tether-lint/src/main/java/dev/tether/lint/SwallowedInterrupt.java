@@ -10,7 +10,10 @@ import com.google.errorprone.bugpatterns.BugChecker.CatchTreeMatcher;
 import com.google.errorprone.fixes.SuggestedFix;
 import com.google.errorprone.matchers.Description;
 import com.google.errorprone.util.ASTHelpers;
+import com.sun.source.tree.AssignmentTree;
 import com.sun.source.tree.CatchTree;
+import com.sun.source.tree.ExpressionTree;
+import com.sun.source.tree.LiteralTree;
 import com.sun.source.tree.ClassTree;
 import com.sun.source.tree.LambdaExpressionTree;
 import com.sun.source.tree.MethodInvocationTree;
@@ -38,7 +41,8 @@ import com.sun.tools.javac.code.Type;
  * }
  *
  * <p>Any {@code throw} in the handler counts as propagation; a call to {@code interrupt()} on any Thread counts as
- * restoring. Broad catches ({@code Exception}) are left to Error Prone's own InterruptedExceptionSwallowed. The
+ * restoring; assigning {@code true} or the caught exception to a variable counts as deferring (the
+ * {@code interrupted = true} idiom of loops that restore the flag once they are done), which the rule trusts. Broad catches ({@code Exception}) are left to Error Prone's own InterruptedExceptionSwallowed. The
  * suggested fix restores the flag first thing in the handler.
  */
 @BugPattern(
@@ -64,7 +68,7 @@ public final class SwallowedInterrupt extends BugChecker implements CatchTreeMat
         } else {
             catchesInterrupt = ASTHelpers.isSameType(ASTHelpers.getType(caught), interrupted, state);
         }
-        if (!catchesInterrupt || handles(tree.getBlock())) {
+        if (!catchesInterrupt || handles(tree.getBlock(), ASTHelpers.getSymbol(tree.getParameter()))) {
             return Description.NO_MATCH;
         }
         SuggestedFix fix = tree.getBlock().getStatements().isEmpty()
@@ -73,9 +77,20 @@ public final class SwallowedInterrupt extends BugChecker implements CatchTreeMat
         return buildDescription(tree.getParameter()).addFix(fix).build();
     }
 
-    private static boolean handles(Tree block) {
+    private static boolean handles(Tree block, Symbol caught) {
         boolean[] handled = {false};
         new TreeScanner<Void, Void>() {
+            /** Deferring: {@code interrupted = true} or {@code failure = e}, to restore or rethrow after a loop. */
+            @Override
+            public Void visitAssignment(AssignmentTree node, Void unused) {
+                ExpressionTree value = node.getExpression();
+                if ((value instanceof LiteralTree literal && Boolean.TRUE.equals(literal.getValue()))
+                        || (caught != null && caught.equals(ASTHelpers.getSymbol(value)))) {
+                    handled[0] = true;
+                }
+                return super.visitAssignment(node, unused);
+            }
+
             @Override
             public Void visitThrow(ThrowTree node, Void unused) {
                 handled[0] = true;

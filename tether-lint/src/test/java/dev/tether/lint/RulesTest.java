@@ -374,6 +374,28 @@ class RulesTest {
                         } catch (Exception e) {
                             // broad catches are Error Prone's InterruptedExceptionSwallowed
                         }
+                        boolean interrupted = false;
+                        while (true) {
+                            try {
+                                Thread.sleep(1);
+                                break;
+                            } catch (InterruptedException e) {
+                                interrupted = true; // deferred: restored after the loop
+                            }
+                        }
+                        if (interrupted) {
+                            Thread.currentThread().interrupt();
+                        }
+                        InterruptedException failure;
+                        try {
+                            Thread.sleep(1);
+                            failure = null;
+                        } catch (InterruptedException e) {
+                            failure = e; // deferred: handled below
+                        }
+                        if (failure != null) {
+                            throw failure;
+                        }
                     }
                 }
                 """).doTest();
