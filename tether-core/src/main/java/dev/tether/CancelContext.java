@@ -436,23 +436,24 @@ final class CancelContext extends AbstractContext implements CancellableContext 
      * The children of a context that has had more than one at a time. Lock-free adds; a remove locks one hash bin.
      *
      * <p>A child whose deadline passes while nobody looks and that is never cancelled (a lost cancel) would stay
-     * here, because deadlines are lazy. So once as many children were added as the last sweep left, the adding
-     * thread checks every child, and those past their deadline end and unlink themselves: what a parent holds
-     * stays within about twice its live children, at an amortised O(1) per add.
+     * here, because deadlines are lazy. So each time the set has doubled since the last sweep, the adding thread
+     * checks every child, and those past their deadline end and unlink themselves: what a parent holds stays
+     * within about twice its live children, at an amortised O(1) per add.
      */
     private static final class Children extends ConcurrentHashMap<Object, Boolean> {
         private static final long serialVersionUID = 1L;
         private static final int FIRST_SWEEP = 64;
 
-        // Adds since the last sweep, and the size that sweep left. Racy on purpose: a lost count only moves a sweep.
-        private transient int adds;
+        /** What the last sweep left; written by sweeping threads, racy on purpose (a lost write moves a sweep). */
         private transient int sizeAfterSweep;
 
+        /** Sweeps when the set has doubled since the last sweep; reads only, so adders do not contend on it. */
         void sweepIfDue() {
-            if (++adds < Math.max(FIRST_SWEEP, sizeAfterSweep)) {
+            int n = size();
+            if (n < Math.max(FIRST_SWEEP, 2 * sizeAfterSweep)) {
                 return;
             }
-            adds = 0;
+            sizeAfterSweep = n; // other adders skip while this one sweeps
             for (Object child : keySet()) {
                 if (child instanceof CancelContext c && c.deadline != null) {
                     c.isDone(); // a passed deadline ends it, and ending unlinks it from this set
