@@ -103,7 +103,7 @@ final class Stress {
         @Override
         public String toString() {
             return name + " on " + threads + " threads: " + rounds + " rounds in " + millis + " ms, "
-                    + (failure == null ? "no failure" : "FAILED: " + failure);
+                    + (failure == null ? "no failure" : "found: " + failure);
         }
     }
 
