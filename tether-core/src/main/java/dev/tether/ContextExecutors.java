@@ -142,11 +142,44 @@ public final class ContextExecutors {
         return wrapped;
     }
 
-    private static class PropagatingExecutorService<E extends ExecutorService> implements ExecutorService {
+    /** An executor service that hands its lifecycle to another; subclasses decide how tasks get there. */
+    private abstract static class Forwarding<E extends ExecutorService> extends AbstractExecutorService {
         final E delegate;
 
-        PropagatingExecutorService(E delegate) {
+        Forwarding(E delegate) {
             this.delegate = delegate;
+        }
+
+        @Override
+        public void shutdown() {
+            delegate.shutdown();
+        }
+
+        @Override
+        public List<Runnable> shutdownNow() {
+            return delegate.shutdownNow();
+        }
+
+        @Override
+        public boolean isShutdown() {
+            return delegate.isShutdown();
+        }
+
+        @Override
+        public boolean isTerminated() {
+            return delegate.isTerminated();
+        }
+
+        @Override
+        public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+            return delegate.awaitTermination(timeout, unit);
+        }
+    }
+
+    private static class PropagatingExecutorService<E extends ExecutorService> extends Forwarding<E> {
+
+        PropagatingExecutorService(E delegate) {
+            super(delegate);
         }
 
         static Runnable wrap(Runnable task) {
@@ -201,31 +234,6 @@ public final class ContextExecutors {
         }
 
         @Override
-        public void shutdown() {
-            delegate.shutdown();
-        }
-
-        @Override
-        public List<Runnable> shutdownNow() {
-            return delegate.shutdownNow();
-        }
-
-        @Override
-        public boolean isShutdown() {
-            return delegate.isShutdown();
-        }
-
-        @Override
-        public boolean isTerminated() {
-            return delegate.isTerminated();
-        }
-
-        @Override
-        public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-            return delegate.awaitTermination(timeout, unit);
-        }
-
-        @Override
         public String toString() {
             return "ContextPropagating[" + delegate + "]";
         }
@@ -259,11 +267,10 @@ public final class ContextExecutors {
         }
     }
 
-    private static final class CancellingExecutorService extends AbstractExecutorService {
-        private final ExecutorService delegate;
+    private static final class CancellingExecutorService extends Forwarding<ExecutorService> {
 
         CancellingExecutorService(ExecutorService delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         @Override
@@ -288,31 +295,6 @@ public final class ContextExecutors {
                 contextTask.abandon();
                 throw e;
             }
-        }
-
-        @Override
-        public void shutdown() {
-            delegate.shutdown();
-        }
-
-        @Override
-        public List<Runnable> shutdownNow() {
-            return delegate.shutdownNow();
-        }
-
-        @Override
-        public boolean isShutdown() {
-            return delegate.isShutdown();
-        }
-
-        @Override
-        public boolean isTerminated() {
-            return delegate.isTerminated();
-        }
-
-        @Override
-        public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
-            return delegate.awaitTermination(timeout, unit);
         }
 
         @Override
