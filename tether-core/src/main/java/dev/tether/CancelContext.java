@@ -95,12 +95,12 @@ final class CancelContext extends AbstractContext implements CancellableContext 
             own = source == null || source.deadline == null || nanos - source.deadline.nanos < 0;
         }
         CancelContext child = new CancelContext(parent, source, own, nanos, deadline);
-        child.link();
+        child.link(own && timeoutNanos <= 0);
         return child;
     }
 
     /** Registers with the parent after construction, so the parent never sees a half-built child. */
-    private void link() {
+    private void link(boolean expiredAlready) {
         CancelContext p = parentSource;
         if (p != null) {
             if (p.isDone() || !p.addChild(this)) {
@@ -108,8 +108,8 @@ final class CancelContext extends AbstractContext implements CancellableContext 
                 return;
             }
         }
-        if (ownsDeadline()) {
-            isDone(); // a deadline already past (timeout <= 0) ends the context now
+        if (expiredAlready) {
+            complete(new DeadlineExceededException()); // timeout <= 0: done at once, unless the parent was first
         }
     }
 
