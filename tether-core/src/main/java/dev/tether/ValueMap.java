@@ -4,15 +4,19 @@ import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The values a context carries, as an immutable two-level array indexed by {@link Key#id}. Key ids are small,
- * unique and dense (one per {@code Key.of} call, and keys live in static fields), so a lookup is two array reads
- * whatever the depth of the context chain, with no hashing and no collisions. Adding a value copies the small
- * top-level array and one chunk of at most {@value #CHUNK} slots, never the whole chain; chunks are only as long
- * as their highest bound key needs. Ids past the first 1024 keys go to a bitmap trie instead.
+ * The values a context carries, as immutable arrays indexed by {@link Key#id}. Key ids are small, unique and
+ * dense (one per {@code Key.of} call, and keys live in static fields), so a lookup is one or two array reads
+ * whatever the depth of the context chain, with no hashing and no collisions. The first 32 keys' values sit in
+ * one array, the next ones in chunks of {@value #CHUNK}; adding a value copies one array of at most that many
+ * slots (plus the short chunk index past the first 32 keys), never the whole chain. Ids past the first 1024 keys
+ * go to a bitmap trie instead.
  */
 final class ValueMap {
 
-    static final ValueMap EMPTY = new ValueMap(new Object[0][], Trie.EMPTY);
+    private static final Object[] NONE = new Object[0];
+    private static final Object[][] NO_CHUNKS = new Object[0][];
+
+    static final ValueMap EMPTY = new ValueMap(NONE, NO_CHUNKS, Trie.EMPTY);
 
     private static final int BITS = 5;
     /** Slots per chunk. */
@@ -24,22 +28,29 @@ final class ValueMap {
      */
     private static final int ARRAY_LIMIT = CHUNK * CHUNK;
 
-    /** chunks[id >>> BITS][id & MASK] holds the value of key id, or null; a chunk may be null or short. */
+    /** Values of the first {@value #CHUNK} keys by id, most programs' only ones: adding one copies just this. */
+    private final @Nullable Object[] first;
+    /** chunks[id >>> BITS][id & MASK] for the ids after those, below {@link #ARRAY_LIMIT}; chunk 0 unused. */
     private final @Nullable Object[][] chunks;
     private final Trie overflow;
 
-    private ValueMap(@Nullable Object[][] chunks, Trie overflow) {
+    private ValueMap(@Nullable Object[] first, @Nullable Object[][] chunks, Trie overflow) {
+        this.first = first;
         this.chunks = chunks;
         this.overflow = overflow;
     }
 
     @Nullable Object get(Key<?> key) {
         int id = key.id;
+        if (id < CHUNK && id >= 0) {
+            @Nullable Object[] f = first;
+            return id < f.length ? f[id] : null;
+        }
         if (id >= ARRAY_LIMIT || id < 0) {
             return overflow.get(key);
         }
-        int high = id >>> BITS;
         @Nullable Object[][] c = chunks;
+        int high = id >>> BITS;
         if (high >= c.length) {
             return null;
         }
@@ -50,8 +61,13 @@ final class ValueMap {
 
     ValueMap with(Key<?> key, Object value) {
         int id = key.id;
+        if (id < CHUNK && id >= 0) {
+            @Nullable Object[] f = Arrays.copyOf(first, Math.max(first.length, id + 1));
+            f[id] = value;
+            return new ValueMap(f, chunks, overflow);
+        }
         if (id >= ARRAY_LIMIT || id < 0) {
-            return new ValueMap(chunks, overflow.with(key, value));
+            return new ValueMap(first, chunks, overflow.with(key, value));
         }
         int high = id >>> BITS;
         int low = id & MASK;
@@ -60,7 +76,7 @@ final class ValueMap {
         Object[] chunk = old == null ? new Object[low + 1] : Arrays.copyOf(old, Math.max(old.length, low + 1));
         chunk[low] = value;
         c[high] = chunk;
-        return new ValueMap(c, overflow);
+        return new ValueMap(first, c, overflow);
     }
 
     /** An immutable bitmap trie keyed by {@link Key#id}, for ids past {@link #ARRAY_LIMIT}; ids never collide. */
