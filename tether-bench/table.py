@@ -22,7 +22,14 @@ COLUMNS = [
     ("scopedValue", "ScopedValue"),
     ("go", "Go context"),
 ]
-JAVA_PEERS = ["grpc", "otel", "grpcOtel", "threadLocal", "scopedValue"]
+JAVA_PEERS = ["grpc", "otel", "grpcOtel", "threadLocal", "scopedValue", "jdk", "jdkThread"]
+# Peers shown in another peer's column, under it, each with a note saying what it is.
+SHOWN_WITH = {"otel": ["grpcOtel"], "jdk": ["jdkThread"]}
+# The structured-concurrency table: Tether against the JDK's own primitives doing the same work.
+JDK_COLUMNS = [
+    ("tether", "Tether"),
+    ("jdk", "JDK"),
+]
 
 
 class Row:
@@ -84,6 +91,35 @@ ROWS = [
         ["tether", "grpc", "otel", "go"]),
     Row("RetainedMemory.afterCancelledChildren", "memory a live parent keeps per child after its children "
         "(with listeners) were cancelled", ["tether", "grpc", "go"]),
+]
+
+VT_EXECUTOR = "JDK: Executors.newVirtualThreadPerTaskExecutor() (long-lived): submit + Future.get per task."
+VT_THREAD = "JDK, second figure: Thread.ofVirtual().start(task) + join per task."
+NOT_WAITING = ("Nothing waits: what is waited for is there already, so Tether's figure minus the JDK's is the "
+               "interruption wiring (done check, onDone registration, interrupt guard, and their removal).")
+
+# Forks and waits (TaskGroupBench, InterruptWiringBench). No Go figures: the Go program has no counterpart yet.
+JDK_ROWS = [
+    Row("TaskGroupBench.fork1", "TaskGroup open + fork one no-op task (virtual thread) + join + close",
+        ["tether", "jdk", "jdkThread"], {"jdk": VT_EXECUTOR, "jdkThread": VT_THREAD}),
+    Row("TaskGroupBench.fork10", "TaskGroup open + fork 10 no-op tasks + join + close (per group)",
+        ["tether", "jdk", "jdkThread"], {"jdk": VT_EXECUTOR, "jdkThread": VT_THREAD}),
+    Row("InterruptWiringBench.awaitCompleted", "Blocking.await(ctx, f) of a completed CompletableFuture",
+        ["tether", "jdk"], {"tether": NOT_WAITING, "jdk": "JDK: f.get()."}),
+    Row("InterruptWiringBench.takeReady", "Blocking.take(ctx, q) from a queue holding an element (+ offer back)",
+        ["tether", "jdk"], {"tether": NOT_WAITING, "jdk": "JDK: q.take() (+ offer back), ArrayBlockingQueue."}),
+    Row("InterruptWiringBench.sleepZero", "Blocking.sleep(ctx, Duration.ZERO)", ["tether", "jdk"],
+        {"jdk": "JDK: Thread.sleep(Duration.ZERO) on a platform thread, which may yield the CPU."}),
+    Row("InterruptWiringBench.cancellingSubmit", "ContextExecutors.cancelling(direct).submit(no-op).get(), "
+        "live context current", ["tether", "jdk"],
+        {"jdk": "JDK: the same direct ExecutorService (runs on the caller) without cancelling(): FutureTask."}),
+]
+
+# Each table: its heading (None for the first), its columns and its rows.
+TABLES = [
+    (None, COLUMNS, ROWS),
+    ("Structured concurrency and interruption wiring: Tether against the JDK doing the same work", JDK_COLUMNS,
+     JDK_ROWS),
 ]
 
 
@@ -165,7 +201,7 @@ def main():
 
     results = load(args.files)
     problems = []
-    known = {row.key for row in ROWS}
+    known = {row.key for _, _, rows in TABLES for row in rows}
     for r in results:
         if r["key"] not in known:
             problems.append(f"{r['key']} ({r['peer']}, {r['source']}) has no row in table.py")
@@ -179,91 +215,100 @@ def main():
             notes.append(text)
         return "<sup>" + str(notes.index(text) + 1) + "</sup>"
 
-    header = ["operation"] + [name for _, name in COLUMNS] + ["Tether ÷ best peer", "B/op: Tether / best peer"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    def render_rows(columns, rows):
+        """Appends a line to `lines` per row and parameter combination."""
+        for row in rows:
+            mine = [r for r in results if r["key"] == row.key]
+            combos = sorted({tuple(sorted(r["params"].items())) for r in mine},
+                            key=lambda c: [float(v) if v.replace(".", "").isdigit() else v for _, v in c])
+            expected = [p for p in row.peers if not (p == "go" and args.no_go)]
+            if not combos:
+                if args.strict or not args.files:
+                    problems.append(f"{row.key}: no results at all")
+                continue
+            for combo in combos:
+                params = dict(combo)
+                cells = {r["peer"]: r for r in mine if r["params"] == params}
+                for p in expected:
+                    if p not in cells:
+                        problems.append(f"{row.key} {params}: no result for {p}")
+                label = row.label.format(**{k: short(v) for k, v in params.items()})
+                is_memory = row.key.startswith("RetainedMemory.")
 
-    for row in ROWS:
-        mine = [r for r in results if r["key"] == row.key]
-        combos = sorted({tuple(sorted(r["params"].items())) for r in mine},
-                        key=lambda c: [float(v) if v.replace(".", "").isdigit() else v for _, v in c])
-        expected = [p for p in row.peers if not (p == "go" and args.no_go)]
-        if not combos:
-            if args.strict or not args.files:
-                problems.append(f"{row.key}: no results at all")
-            continue
-        for combo in combos:
-            params = dict(combo)
-            cells = {r["peer"]: r for r in mine if r["params"] == params}
-            for p in expected:
-                if p not in cells:
-                    problems.append(f"{row.key} {params}: no result for {p}")
-            label = row.label.format(**{k: short(v) for k, v in params.items()})
-            is_memory = row.key.startswith("RetainedMemory.")
+                def value(r):
+                    """Comparable figure of a cell: nanoseconds per op (per child where the row says), or bytes."""
+                    if is_memory:
+                        return r["score"]
+                    v = nanos(r["score"], r["unit"])
+                    if row.per:
+                        v /= float(params[row.per])
+                    return v
 
-            def value(r):
-                """Comparable figure of a cell: nanoseconds per op (per child where the row says), or bytes."""
-                if is_memory:
-                    return r["score"]
-                v = nanos(r["score"], r["unit"])
-                if row.per:
-                    v /= float(params[row.per])
-                return v
+                def bytes_of(r):
+                    if is_memory or not row.bytes_shown or r["bytes"] is None:
+                        return None
+                    b = r["bytes"]
+                    if row.per:
+                        b /= float(params[row.per])
+                    if row.bytes_per:
+                        b /= float(params[row.bytes_per])
+                    return b
 
-            def bytes_of(r):
-                if is_memory or not row.bytes_shown or r["bytes"] is None:
-                    return None
-                b = r["bytes"]
-                if row.per:
-                    b /= float(params[row.per])
-                if row.bytes_per:
-                    b /= float(params[row.bytes_per])
-                return b
+                def render(r, peer):
+                    text = fmt_bytes(r["score"]) if is_memory else fmt_time(value(r))
+                    if not is_memory and r["error"] not in (None, "NaN") and r["score"] > 0:
+                        rel = r["error"] / r["score"]
+                        if math.isfinite(rel) and rel > 0.10:
+                            text += f" ±{rel * 100:.0f}%"
+                    b = fmt_bytes(bytes_of(r))
+                    if b is not None:
+                        text += " · " + b
+                    if peer in row.notes:
+                        text += note(row.notes[peer])
+                    return text
 
-            def render(r, peer):
-                text = fmt_bytes(r["score"]) if is_memory else fmt_time(value(r))
-                if not is_memory and r["error"] not in (None, "NaN") and r["score"] > 0:
-                    rel = r["error"] / r["score"]
-                    if math.isfinite(rel) and rel > 0.10:
-                        text += f" ±{rel * 100:.0f}%"
-                b = fmt_bytes(bytes_of(r))
-                if b is not None:
-                    text += " · " + b
-                if peer in row.notes:
-                    text += note(row.notes[peer])
-                return text
+                out = [label]
+                for peer, _ in columns:
+                    shown = []
+                    for p in [peer] + SHOWN_WITH.get(peer, []):
+                        if p in cells:
+                            shown.append(render(cells[p], p))
+                    if shown:
+                        out.append("<br>".join(shown))
+                    elif peer in row.notes:
+                        out.append("—" + note(row.notes[peer]))
+                    else:
+                        out.append("—")
 
-            out = [label]
-            for peer, _ in COLUMNS:
-                shown = []
-                for p in ([peer, "grpcOtel"] if peer == "otel" else [peer]):
-                    if p in cells:
-                        shown.append(render(cells[p], p))
-                if shown:
-                    out.append("<br>".join(shown))
-                elif peer in row.notes:
-                    out.append("—" + note(row.notes[peer]))
+                tether = cells.get("tether")
+                peers = [cells[p] for p in JAVA_PEERS if p in cells]
+                if tether and peers:
+                    best = min(peers, key=value)
+                    ratio = value(tether) / value(best) if value(best) > 0 else math.inf
+                    out.append(fmt_ratio(ratio))
+                elif tether and "go" in cells and value(cells["go"]) > 0:
+                    out.append(fmt_ratio(value(tether) / value(cells["go"])) + " (vs Go)")
                 else:
                     out.append("—")
+                tb = bytes_of(tether) if tether else None
+                pb = [bytes_of(p) for p in peers if bytes_of(p) is not None]
+                if is_memory and tether and peers:
+                    out.append(f"{fmt_bytes(tether['score'])} / {fmt_bytes(min(p['score'] for p in peers))}")
+                elif tb is not None and pb:
+                    out.append(f"{fmt_bytes(tb)} / {fmt_bytes(min(pb))}")
+                else:
+                    out.append("—")
+                lines.append("| " + " | ".join(out) + " |")
 
-            tether = cells.get("tether")
-            peers = [cells[p] for p in JAVA_PEERS if p in cells]
-            if tether and peers:
-                best = min(peers, key=value)
-                ratio = value(tether) / value(best) if value(best) > 0 else math.inf
-                out.append(fmt_ratio(ratio))
-            elif tether and "go" in cells and value(cells["go"]) > 0:
-                out.append(fmt_ratio(value(tether) / value(cells["go"])) + " (vs Go)")
-            else:
-                out.append("—")
-            tb = bytes_of(tether) if tether else None
-            pb = [bytes_of(p) for p in peers if bytes_of(p) is not None]
-            if is_memory and tether and peers:
-                out.append(f"{fmt_bytes(tether['score'])} / {fmt_bytes(min(p['score'] for p in peers))}")
-            elif tb is not None and pb:
-                out.append(f"{fmt_bytes(tb)} / {fmt_bytes(min(pb))}")
-            else:
-                out.append("—")
-            lines.append("| " + " | ".join(out) + " |")
+    lines = []
+    for heading, columns, rows in TABLES:
+        if not any(r["key"] == row.key for r in results for row in rows) and not args.strict:
+            continue  # a filtered run (run.sh --quick SomeBench) prints only the tables it has results for
+        if heading:
+            lines += ([""] if lines else []) + [heading, ""]
+        header = ["operation"] + [name for _, name in columns] + ["Tether ÷ best peer", "B/op: Tether / best peer"]
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        render_rows(columns, rows)
 
     if args.title:
         print(args.title)
