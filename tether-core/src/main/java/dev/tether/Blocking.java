@@ -90,7 +90,7 @@ public final class Blocking {
             CompletionStage<T> stage = (CompletionStage<T>) future;
             return await(ctx, stage);
         }
-        return guarded(ctx, future::get);
+        return guarded(ctx, future::get, future.isDone());
     }
 
     /** The same as {@link #await(Context, Future)}; so that a {@code CompletableFuture} needs no cast. */
@@ -110,14 +110,16 @@ public final class Blocking {
         Objects.requireNonNull(stage, "stage must not be null");
         throwIfDone(ctx);
         CompletableFuture<T> future = asFuture(stage);
-        return guarded(ctx, future::get);
+        return guarded(ctx, future::get, future.isDone());
     }
 
     /** Takes the head of {@code queue}, waiting for one until {@code ctx} is done. */
     public static <E> E take(Context ctx, BlockingQueue<E> queue) {
         Objects.requireNonNull(ctx, "ctx must not be null");
         Objects.requireNonNull(queue, "queue must not be null");
-        return unchecked(ctx, queue::take);
+        throwIfDone(ctx);
+        E head = queue.poll(); // an element ready now needs no cancellation wiring
+        return head != null ? head : unchecked(ctx, queue::take);
     }
 
     /**
@@ -144,6 +146,10 @@ public final class Blocking {
     public static void acquire(Context ctx, Semaphore semaphore) {
         Objects.requireNonNull(ctx, "ctx must not be null");
         Objects.requireNonNull(semaphore, "semaphore must not be null");
+        throwIfDone(ctx);
+        if (semaphore.tryAcquire()) {
+            return;
+        }
         unchecked(ctx, () -> {
             semaphore.acquire();
             return null;
@@ -154,6 +160,10 @@ public final class Blocking {
     public static void await(Context ctx, CountDownLatch latch) {
         Objects.requireNonNull(ctx, "ctx must not be null");
         Objects.requireNonNull(latch, "latch must not be null");
+        throwIfDone(ctx);
+        if (latch.getCount() == 0) {
+            return;
+        }
         unchecked(ctx, () -> {
             latch.await();
             return null;
@@ -181,6 +191,10 @@ public final class Blocking {
     public static void lock(Context ctx, Lock lock) {
         Objects.requireNonNull(ctx, "ctx must not be null");
         Objects.requireNonNull(lock, "lock must not be null");
+        throwIfDone(ctx);
+        if (lock.tryLock()) {
+            return;
+        }
         unchecked(ctx, () -> {
             lock.lockInterruptibly();
             return null;
@@ -204,11 +218,35 @@ public final class Blocking {
     }
 
     /**
+     * A future tied to this very context (ContextExecutors.bind) ends with its err; since JDK 23
+     * CompletableFuture.get() wraps that in a new CancellationException. Report the err itself.
+     */
+    private static CancellationException boundErr(Context ctx, CancellationException e) {
+        ContextDoneException err = ctx.err();
+        return err != null && (e == err || e.getCause() == err) ? err : e;
+    }
+
+    /**
      * Runs {@code wait} with an onDone action that interrupts this thread, only while the wait runs. The
      * action's interrupt is told from a foreign one by the guard's state, not by the thread's flag.
      */
     private static <T> T guarded(Context ctx, Wait<T> wait) throws ExecutionException {
+        return guarded(ctx, wait, false);
+    }
+
+    /** {@code ready}: the wait returns at once (a completed future), so it needs no cancellation wiring. */
+    private static <T> T guarded(Context ctx, Wait<T> wait, boolean ready) throws ExecutionException {
         throwIfDone(ctx);
+        if (ready) {
+            try {
+                return wait.run();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // not ours: we sent none
+                throw foreignInterrupt(e);
+            } catch (CancellationException e) {
+                throw boundErr(ctx, e);
+            }
+        }
         InterruptGuard guard = InterruptGuard.armedForCurrentThread();
         Registration registration = ctx.onDone(guard::fire, Runnable::run);
         T value;
@@ -221,13 +259,7 @@ public final class Blocking {
             value = null;
             interrupted = e;
         } catch (CancellationException e) {
-            // A future tied to this very context (ContextExecutors.bind) ends with its err; since JDK 23
-            // CompletableFuture.get() wraps that in a new CancellationException. Report the err itself.
-            ContextDoneException err = ctx.err();
-            if (err != null && (e == err || e.getCause() == err)) {
-                throw err;
-            }
-            throw e;
+            throw boundErr(ctx, e);
         } finally {
             registration.stop();
             fired = guard.disarm(); // clears our interrupt, also one that landed after the wait returned
