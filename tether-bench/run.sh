@@ -45,22 +45,9 @@ done
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
-# --- a JDK >= 21, found the way ../mvnw finds it ---------------------------------------------------------------
+# --- a JDK >= 21: the one ../mvnw chooses -----------------------------------------------------------------------
 major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p'; }
-jdk_ok() { [ -x "$1/bin/java" ] && v=$(major "$1") && [ "${v%%.*}" -ge 21 ] 2>/dev/null; }
-if [ -z "${JAVA_HOME:-}" ] || ! jdk_ok "$JAVA_HOME"; then
-  best=""; best_v=0
-  for d in /usr/lib/jvm/* /usr/java/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/* \
-           /Library/Java/JavaVirtualMachines/*/Contents/Home; do
-    [ -d "$d" ] || continue
-    if jdk_ok "$d"; then
-      v=$(major "$d"); v=${v%%.*}
-      if [ "$v" -gt "$best_v" ]; then best="$d"; best_v=$v; fi
-    fi
-  done
-  [ -n "$best" ] || { echo "run.sh: no JDK 21 or newer found; set JAVA_HOME" >&2; exit 1; }
-  JAVA_HOME=$best
-fi
+JAVA_HOME=$("$root/mvnw" --java-home)
 export JAVA_HOME
 java="$JAVA_HOME/bin/java"
 jdk=$(major "$JAVA_HOME"); jdk=${jdk%%.*}
