@@ -31,6 +31,7 @@ final class CancelContext extends AbstractContext implements CancellableContext 
     private static final VarHandle STATE;
     private static final VarHandle CHILDREN;
     private static final VarHandle STAGE;
+    private static final VarHandle LINKED;
 
     static {
         try {
@@ -38,6 +39,7 @@ final class CancelContext extends AbstractContext implements CancellableContext 
             STATE = lookup.findVarHandle(CancelContext.class, "state", Object.class);
             CHILDREN = lookup.findVarHandle(CancelContext.class, "children", Object.class);
             STAGE = lookup.findVarHandle(CancelContext.class, "stage", CompletionStage.class);
+            LINKED = lookup.findVarHandle(CancelContext.class, "linked", boolean.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -63,6 +65,13 @@ final class CancelContext extends AbstractContext implements CancellableContext 
     /** Null, one child (a CancelContext or a Listener), a {@link Children} set of them, or {@link #TOMBSTONE}. */
     private volatile @Nullable Object children;
     private volatile @Nullable CompletionStage<Void> stage;
+    /**
+     * Whether this context is registered with {@link #parentSource}. A context links only once it needs to be
+     * told (it gets a child, a listener or a waiter) or owns its deadline; until then it is a leaf that reads its
+     * parent's state in {@link #isDone()}, and creating and cancelling it never touches the parent. Set once by
+     * CAS, by any thread.
+     */
+    private volatile boolean linked;
     /** What {@link Context#current()} returns while this is attached; made on first attach (a benign race). */
     private @Nullable SimpleContext view;
 
@@ -88,6 +97,9 @@ final class CancelContext extends AbstractContext implements CancellableContext 
     static CancelContext create(
             AbstractContext parent, long timeoutNanos, @Nullable Instant deadline, boolean hasDeadline) {
         CancelContext source = parent.source();
+        if (source != null) {
+            source.ensureLinked(); // a context with a child must hear of its own end, to pass it on
+        }
         boolean own = false;
         long nanos = 0;
         if (hasDeadline) {
@@ -102,14 +114,27 @@ final class CancelContext extends AbstractContext implements CancellableContext 
     /** Registers with the parent after construction, so the parent never sees a half-built child. */
     private void link(boolean expiredAlready) {
         CancelContext p = parentSource;
-        if (p != null) {
-            if (p.isDone() || !p.addChild(this)) {
-                complete(p);
-                return;
-            }
+        if (p != null && p.isDone()) {
+            complete(p);
+            return;
         }
         if (expiredAlready) {
             complete(new DeadlineExceededException()); // timeout <= 0: done at once, unless the parent was first
+        } else if (ownsDeadline()) {
+            // Its own deadline may pass before the parent ends; linked, the parent's end reaches it at once, so
+            // the two are ordered as they happened.
+            ensureLinked();
+        }
+    }
+
+    /** Registers with the parent, once; a parent that ended meanwhile ends this context instead. */
+    private void ensureLinked() {
+        if (linked || !LINKED.compareAndSet(this, false, true)) {
+            return;
+        }
+        CancelContext p = parentSource;
+        if (p != null && state == null && !p.addChild(this)) {
+            complete(p);
         }
     }
 
@@ -117,8 +142,17 @@ final class CancelContext extends AbstractContext implements CancellableContext 
 
     @Override
     public boolean isDone() {
+        if (state != null) {
+            return true;
+        }
+        CancelContext p = parentSource;
+        // An unlinked leaf hears of its parent's end here. Its parent is linked (it has a child), so the parent's
+        // state is set whenever it ends; a deadline the leaf shares with it is checked below either way.
+        if (!linked && p != null && p.state != null) {
+            return complete(p) || true;
+        }
         Deadline d = deadline;
-        return state != null || (d != null && time.nanoTime() - d.nanos >= 0 && expire());
+        return d != null && time.nanoTime() - d.nanos >= 0 && expire();
     }
 
     /**
@@ -189,13 +223,8 @@ final class CancelContext extends AbstractContext implements CancellableContext 
 
     @Override
     public boolean cancel(@Nullable Throwable cause) {
-        if (state != null) {
-            return false;
-        }
-        Deadline d = deadline;
-        if (d != null && time.nanoTime() - d.nanos >= 0) {
-            expire(); // past the deadline the context is done already, whether or not anyone looked
-            return false;
+        if (isDone()) {
+            return false; // ended already: by a cancel, its parent, or a deadline that passed unobserved
         }
         return complete(cause == null ? CANCELLED : new ContextCancelledException(cause));
     }
@@ -220,7 +249,7 @@ final class CancelContext extends AbstractContext implements CancellableContext 
             return false;
         }
         CancelContext p = parentSource;
-        if (p != null && how != p) {
+        if (p != null && how != p && linked) {
             p.removeChild(this); // a parent that ended us drops all its children at once
         }
         // A timer being armed right now is stopped by the arming thread, which re-reads the state (armTimer).
@@ -330,6 +359,7 @@ final class CancelContext extends AbstractContext implements CancellableContext 
         Objects.requireNonNull(action, "action must not be null");
         Objects.requireNonNull(executor, "executor must not be null");
         Listener listener = new Listener(action, executor, this);
+        ensureLinked();
         if (!isDone()) {
             if (deadline != null) {
                 deadline.arm();

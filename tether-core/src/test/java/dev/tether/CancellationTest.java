@@ -238,7 +238,7 @@ class CancellationTest {
     void parentLinksItsCancellableChildrenThroughValueContexts() {
         CancellableContext parent = Context.background().withCancel();
 
-        parent.withCancel();
+        linked(parent.withCancel());
         parent.withValue(USER, "alice").withTimeout(LONG);
         parent.withValue(USER, "alice");
 
@@ -246,12 +246,37 @@ class CancellationTest {
         parent.cancel();
     }
 
+    /** A plain child links into its parent only once something must hear of its end: a child or a listener. */
+    @Test
+    void plainChildLinksOnlyWhenItNeedsTo() {
+        CancelContext parent = (CancelContext) Context.background().withCancel();
+        CancellableContext leaf = parent.withCancel();
+        assertEquals(0, parent.childCount(), "a leaf reads its parent's state instead");
+
+        CancellableContext grandchild = leaf.withCancel();
+
+        assertEquals(1, parent.childCount(), "a context with a child must hear of its own end");
+        assertEquals(0, ((CancelContext) leaf).childCount(), "the grandchild is a leaf itself");
+        RuntimeException why = new RuntimeException("why");
+        parent.cancel(why);
+        assertSame(parent.err(), leaf.err());
+        assertSame(parent.err(), grandchild.err());
+        assertSame(why, grandchild.cause());
+        assertFalse(grandchild.cancel(), "a leaf whose parent ended is done, though nobody told it");
+    }
+
+    /** Links {@code child} into its parent, as a listener or a child of its own would. */
+    private static CancellableContext linked(CancellableContext child) {
+        child.onDone(() -> { }, Runnable::run);
+        return child;
+    }
+
     @Test
     void cancellingChildUnlinksItFromParent() {
         CancelContext parent = (CancelContext) Context.background().withCancel();
-        CancellableContext cancelChild = parent.withCancel();
+        CancellableContext cancelChild = linked(parent.withCancel());
         CancellableContext timerChild = parent.withTimeout(LONG);
-        CancellableContext valueChild = parent.withValue(USER, "alice").withCancel();
+        CancellableContext valueChild = linked(parent.withValue(USER, "alice").withCancel());
         assertEquals(3, parent.childCount());
 
         cancelChild.cancel();
@@ -265,9 +290,9 @@ class CancellationTest {
     @Test
     void cancellingOneChildKeepsTheOthersLinked() {
         CancelContext parent = (CancelContext) Context.background().withCancel();
-        CancellableContext first = parent.withCancel();
-        CancellableContext second = parent.withCancel();
-        CancellableContext third = parent.withCancel();
+        CancellableContext first = linked(parent.withCancel());
+        CancellableContext second = linked(parent.withCancel());
+        CancellableContext third = linked(parent.withCancel());
 
         second.cancel();
 
@@ -281,7 +306,7 @@ class CancellationTest {
     void cancellingParentReleasesAllItsChildren() {
         CancelContext parent = (CancelContext) Context.background().withCancel();
         for (int i = 0; i < 10; i++) {
-            parent.withCancel();
+            linked(parent.withCancel());
             parent.withTimeout(LONG);
         }
         assertEquals(20, parent.childCount());

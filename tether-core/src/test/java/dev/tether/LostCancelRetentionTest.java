@@ -27,7 +27,7 @@ class LostCancelRetentionTest {
 
         List<CancellableContext> live = new ArrayList<>();
         for (int i = 0; i < 10_000; i++) {
-            live.add(parent.withCancel());
+            live.add(parent.withTimeout(Duration.ofHours(1))); // owns a deadline, so it registers (and sweeps)
         }
 
         int held = ((CancelContext) parent).childCount();
