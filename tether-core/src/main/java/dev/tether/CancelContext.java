@@ -16,11 +16,13 @@ import org.jspecify.annotations.Nullable;
 /**
  * A context that can end: {@code withCancel}, {@code withTimeout} and {@code withDeadline} all make one.
  *
- * <p>Lock-free. The done state is one volatile field set once by CAS. A child registers in its nearest cancellable
- * ancestor ({@link #parentSource}) and then re-reads that ancestor's state, while cancelling sets the state and
- * then swaps the child set for a tombstone: whichever side comes second sees the other, so a child created during
- * a cancel is never missed. A context that ends on its own unlinks itself from its parent at once, so a
- * long-lived parent retains nothing of its finished children.
+ * <p>Lock-free. The done state is one volatile field set once by CAS. A child that must hear of its end (it has a
+ * child, a listener or a waiter, or owns its deadline) registers in its nearest cancellable ancestor
+ * ({@link #parentSource}) and then re-reads that ancestor's state, while cancelling sets the state and then swaps
+ * the child set for a tombstone: whichever side comes second sees the other, so a child created during a cancel
+ * is never missed. Any other child is a leaf that reads its parent's state in {@link #isDone()} and never touches
+ * the parent. A context that ends on its own unlinks itself from its parent at once, so a long-lived parent
+ * retains nothing of its finished children.
  *
  * <p>Deadlines are lazy: {@link #isDone()} compares the clock with the deadline and ends the context itself when
  * it has passed. A timer is scheduled only when someone waits ({@link #onDone}, {@link #done()}), once per
