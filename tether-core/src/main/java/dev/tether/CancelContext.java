@@ -131,11 +131,11 @@ final class CancelContext extends AbstractContext implements CancellableContext 
 
     /** Registers with the parent, once; a parent that ended meanwhile ends this context instead. */
     private void ensureLinked() {
-        if (linked || !LINKED.compareAndSet(this, false, true)) {
-            return;
-        }
         CancelContext p = parentSource;
-        if (p != null && state == null && !p.addChild(this)) {
+        if (p == null || linked || !LINKED.compareAndSet(this, false, true)) {
+            return; // under a root there is nothing to link to
+        }
+        if (state == null && !p.addChild(this)) {
             complete(p);
         }
     }
