@@ -3,4 +3,5 @@ module dev.tether {
     requires static transitive org.jspecify;
 
     exports dev.tether;
+    exports dev.tether.spi;
 }

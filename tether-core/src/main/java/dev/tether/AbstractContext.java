@@ -1,5 +1,7 @@
 package dev.tether;
 
+import dev.tether.spi.ContextObserver;
+import dev.tether.spi.ContextObservers;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -110,31 +112,70 @@ abstract sealed class AbstractContext implements Context permits SimpleContext, 
     }
 
     @Override
-    @SuppressWarnings("try") // the scope is used for its close()
     public final void run(Runnable task) {
         Objects.requireNonNull(task, "task must not be null");
-        try (Scope scope = attach()) {
-            task.run();
-        }
+        run(task, submitted());
     }
 
     @Override
-    @SuppressWarnings("try") // the scope is used for its close()
     public final <V> V call(Callable<V> task) throws Exception {
         Objects.requireNonNull(task, "task must not be null");
+        return call(task, submitted());
+    }
+
+    /**
+     * Tells the installed observer, if any, that a task is bound to this context, on the submitting thread; the
+     * token goes to the task's start ({@link #run(Runnable, Object)}, {@link #call(Callable, Object)}).
+     */
+    final @Nullable Object submitted() {
+        ContextObserver o = ContextObservers.installed();
+        return o == null ? null : o.taskSubmitted(source(), this);
+    }
+
+    /** Runs a task submitted earlier ({@link #submitted()}) with this context attached. */
+    @SuppressWarnings("try") // the scope is used for its close()
+    final void run(Runnable task, @Nullable Object submitted) {
+        ContextObserver o = ContextObservers.installed();
+        if (o == null) {
+            try (Scope scope = attach()) {
+                task.run();
+            }
+            return;
+        }
+        Object started = o.taskStarted(source(), this, submitted);
+        try (Scope scope = attach()) {
+            task.run();
+        } finally {
+            o.taskEnded(started);
+        }
+    }
+
+    /** Calls a task submitted earlier ({@link #submitted()}) with this context attached. */
+    @SuppressWarnings("try") // the scope is used for its close()
+    final <V> V call(Callable<V> task, @Nullable Object submitted) throws Exception {
+        ContextObserver o = ContextObservers.installed();
         // try-with-resources: the task's own exception wins, and a scope report is suppressed on it
+        if (o == null) {
+            try (Scope scope = attach()) {
+                return task.call();
+            }
+        }
+        Object started = o.taskStarted(source(), this, submitted);
         try (Scope scope = attach()) {
             return task.call();
+        } finally {
+            o.taskEnded(started);
         }
     }
 
     @Override
     public final Runnable wrap(Runnable task) {
         Objects.requireNonNull(task, "task must not be null");
+        Object submitted = submitted();
         return new Runnable() {
             @Override
             public void run() {
-                AbstractContext.this.run(task);
+                AbstractContext.this.run(task, submitted);
             }
 
             @Override
@@ -147,10 +188,11 @@ abstract sealed class AbstractContext implements Context permits SimpleContext, 
     @Override
     public final <V> Callable<V> wrap(Callable<V> task) {
         Objects.requireNonNull(task, "task must not be null");
+        Object submitted = submitted();
         return new Callable<>() {
             @Override
             public V call() throws Exception {
-                return AbstractContext.this.call(task);
+                return AbstractContext.this.call(task, submitted);
             }
 
             @Override

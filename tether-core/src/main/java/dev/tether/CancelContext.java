@@ -1,5 +1,7 @@
 package dev.tether;
 
+import dev.tether.spi.ContextObserver;
+import dev.tether.spi.ContextObservers;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -109,6 +111,10 @@ final class CancelContext extends AbstractContext implements CancellableContext 
             own = source == null || source.deadline == null || nanos - source.deadline.nanos < 0;
         }
         CancelContext child = new CancelContext(parent, source, own, nanos, deadline);
+        ContextObserver o = ContextObservers.installed();
+        if (o != null) {
+            o.contextCreated(child, source); // before link: a child created under an ended parent ends in link
+        }
         child.link(own && timeoutNanos <= 0);
         return child;
     }
@@ -225,6 +231,10 @@ final class CancelContext extends AbstractContext implements CancellableContext 
 
     @Override
     public boolean cancel(@Nullable Throwable cause) {
+        ContextObserver o = ContextObservers.installed();
+        if (o != null) {
+            o.cancelCalled(this, cause);
+        }
         if (isDone()) {
             return false; // ended already: by a cancel, its parent, or a deadline that passed unobserved
         }
@@ -241,7 +251,14 @@ final class CancelContext extends AbstractContext implements CancellableContext 
         if (!finish(how)) {
             return false;
         }
-        propagate(this);
+        ContextObserver o = ContextObservers.installed();
+        if (o == null) {
+            propagate(this);
+            return true;
+        }
+        long start = System.nanoTime();
+        int ended = propagate(this);
+        o.contextEnded(this, how instanceof CancelContext, ended, System.nanoTime() - start);
         return true;
     }
 
@@ -262,7 +279,8 @@ final class CancelContext extends AbstractContext implements CancellableContext 
     }
 
     /** Ends the descendants of {@code root}, breadth first with an explicit queue: deep trees can't overflow the stack. */
-    private static void propagate(CancelContext root) {
+    private static int propagate(CancelContext root) {
+        int ended = 0;
         ArrayDeque<CancelContext> pending = null;
         for (CancelContext parent = root; parent != null; parent = pending == null ? null : pending.poll()) {
             // With no child registered yet there is nothing to swap: a child that registers from now on sees
@@ -274,26 +292,39 @@ final class CancelContext extends AbstractContext implements CancellableContext 
             }
             if (children instanceof Children set) {
                 for (Object child : set.keySet()) {
-                    if (parent.notify(child)) {
+                    int n = parent.notify(child);
+                    ended += n & 1;
+                    if (n > 1) {
                         (pending == null ? pending = new ArrayDeque<>() : pending).add((CancelContext) child);
                     }
                 }
-            } else if (parent.notify(children)) {
-                (pending == null ? pending = new ArrayDeque<>() : pending).add((CancelContext) children);
+            } else {
+                int n = parent.notify(children);
+                ended += n & 1;
+                if (n > 1) {
+                    (pending == null ? pending = new ArrayDeque<>() : pending).add((CancelContext) children);
+                }
             }
         }
+        return ended;
     }
 
-    /** Tells one child that this context ended; true if it is a context that ended now and has children. */
-    private boolean notify(Object child) {
+    /**
+     * Tells one child that this context ended: 0 if it is a listener or had ended already, 1 if it is a context
+     * that ended now, 3 if it also has children to tell.
+     */
+    private int notify(Object child) {
         if (child instanceof Listener listener) {
             listener.fire();
-            return false;
+            return 0;
         }
         CancelContext c = (CancelContext) child;
         // A child whose own deadline already passed ended then, whether or not anyone looked.
         boolean expired = c.ownsDeadline() && c.time.nanoTime() - Objects.requireNonNull(c.deadline).nanos >= 0;
-        return c.finish(expired ? new DeadlineExceededException() : this) && c.children != null;
+        if (!c.finish(expired ? new DeadlineExceededException() : this)) {
+            return 0;
+        }
+        return c.children != null ? 3 : 1;
     }
 
     // ---- children ----

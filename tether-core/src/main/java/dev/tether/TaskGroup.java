@@ -197,7 +197,7 @@ public final class TaskGroup implements AutoCloseable {
 
     private final CancellableContext ctx;
     /** What forks see as current and what {@link #context()} returns: ctx without the means to cancel it. */
-    private final Context view;
+    private final AbstractContext view;
     private final Policy policy;
     private final @Nullable ThreadFactory threadFactory;
     private final @Nullable Executor executor;
@@ -229,7 +229,7 @@ public final class TaskGroup implements AutoCloseable {
     private TaskGroup(Context parent, Policy policy, @Nullable ThreadFactory threadFactory,
             @Nullable Executor executor) {
         this.ctx = parent.withCancel();
-        this.view = ((CancelContext) ctx).visible();
+        this.view = (AbstractContext) ((CancelContext) ctx).visible();
         this.policy = policy;
         this.threadFactory = threadFactory;
         this.executor = executor;
@@ -299,7 +299,7 @@ public final class TaskGroup implements AutoCloseable {
     public <T> Fork<T> fork(Callable<? extends T> task) {
         Objects.requireNonNull(task, "task must not be null");
         checkForkCaller();
-        Task<T> fork = new Task<>(this, task);
+        Task<T> fork = new Task<>(this, task, view.submitted());
         boolean done = ctx.isDone(); // outside the lock: may end the context and run its action (see overview)
         lock.lock();
         try {
@@ -657,6 +657,8 @@ public final class TaskGroup implements AutoCloseable {
 
         final TaskGroup group;
         private final Callable<? extends T> callable;
+        /** What an installed ContextObserver made of the fork's submission; passed on when it starts. */
+        private final @Nullable Object submitted;
         final InterruptGuard guard = new InterruptGuard();
         /** Leaves RUNNING once, under the group's lock; volatile so that state() needs no lock. */
         volatile Fork.State state = Fork.State.RUNNING;
@@ -666,9 +668,10 @@ public final class TaskGroup implements AutoCloseable {
         /** The thread running the task, while it runs; for diagnostics. */
         volatile @Nullable Thread thread;
 
-        Task(TaskGroup group, Callable<? extends T> callable) {
+        Task(TaskGroup group, Callable<? extends T> callable, @Nullable Object submitted) {
             this.group = group;
             this.callable = callable;
+            this.submitted = submitted;
         }
 
         @Override
@@ -683,7 +686,7 @@ public final class TaskGroup implements AutoCloseable {
             Object value = null;
             Throwable failure = null;
             try {
-                value = group.view.call(callable);
+                value = group.view.call(callable, submitted);
             } catch (Throwable t) {
                 failure = t;
             } finally {

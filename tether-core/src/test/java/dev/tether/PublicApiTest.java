@@ -42,10 +42,12 @@ class PublicApiTest {
         Path classes = Path.of(Context.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         List<String> lines = new ArrayList<>();
         TreeSet<String> names = new TreeSet<>();
-        try (Stream<Path> files = Files.walk(classes.resolve("dev/tether"), 1)) {
-            files.map(p -> p.getFileName().toString())
-                    .filter(n -> n.endsWith(".class"))
-                    .forEach(n -> names.add("dev.tether." + n.substring(0, n.length() - ".class".length())));
+        for (String pkg : List.of("dev.tether", "dev.tether.spi")) { // the exported packages
+            try (Stream<Path> files = Files.walk(classes.resolve(pkg.replace('.', '/')), 1)) {
+                files.map(p -> p.getFileName().toString())
+                        .filter(n -> n.endsWith(".class"))
+                        .forEach(n -> names.add(pkg + "." + n.substring(0, n.length() - ".class".length())));
+            }
         }
         for (String name : names) {
             Class<?> type = Class.forName(name);
