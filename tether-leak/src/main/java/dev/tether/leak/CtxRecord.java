@@ -33,6 +33,7 @@ final class CtxRecord extends WeakReference<CancellableContext> {
     private static final VarHandle LISTENING;
     private static final VarHandle CHECK_PENDING;
     private static final VarHandle ID;
+    private static final VarHandle PENDING;
 
     static {
         try {
@@ -42,6 +43,7 @@ final class CtxRecord extends WeakReference<CancellableContext> {
             LISTENING = lookup.findVarHandle(CtxRecord.class, "listening", boolean.class);
             CHECK_PENDING = lookup.findVarHandle(CtxRecord.class, "checkPending", boolean.class);
             ID = lookup.findVarHandle(CtxRecord.class, "id", String.class);
+            PENDING = lookup.findVarHandle(CtxRecord.class, "pending", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -61,6 +63,8 @@ final class CtxRecord extends WeakReference<CancellableContext> {
     final @Nullable String site;
     /** Exact when sampled; else worked out when first described (a benign race: every writer writes the same). */
     @Nullable String kind;
+    /** Whether a TaskGroup made it as its own context (known when sampled): once done, no fork of it starts. */
+    final boolean taskGroup;
 
     /** Written by {@link LeakDetector#label}, read by reports. */
     volatile @Nullable String label;
@@ -78,6 +82,8 @@ final class CtxRecord extends WeakReference<CancellableContext> {
     private volatile boolean listening;
     /** Whether a check is scheduled and has not started yet (CAS by schedulers, reset by the check). */
     private volatile boolean checkPending;
+    /** Tasks submitted and not started yet, counted at level FULL only: added by submitters, taken by starters. */
+    private volatile int pending;
 
     CtxRecord(CancellableContext context, ReferenceQueue<? super CancellableContext> queue,
             @Nullable CtxRecord parent, long createdNanos, boolean sampled, Frames.@Nullable Capture capture) {
@@ -89,6 +95,7 @@ final class CtxRecord extends WeakReference<CancellableContext> {
         this.sampled = sampled;
         this.site = capture == null ? null : capture.site();
         this.kind = capture == null ? null : capture.kind();
+        this.taskGroup = capture != null && capture.taskGroup();
     }
 
     String id() {
@@ -98,6 +105,18 @@ final class CtxRecord extends WeakReference<CancellableContext> {
             i = ID.compareAndSet(this, null, fresh) ? fresh : id;
         }
         return java.util.Objects.requireNonNull(i);
+    }
+
+    void submitted() {
+        PENDING.getAndAdd(this, 1);
+    }
+
+    void started() {
+        PENDING.getAndAdd(this, -1);
+    }
+
+    int pending() {
+        return pending;
     }
 
     @Nullable EndSeen seen() {

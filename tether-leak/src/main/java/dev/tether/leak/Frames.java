@@ -45,8 +45,11 @@ final class Frames {
 
     private Frames() {}
 
-    /** A creation stack and, for a context, which {@code with…} method made it. */
-    record Capture(@Nullable String kind, StackTraceElement[] frames) {
+    /**
+     * A creation stack and, for a context, which {@code with…} method made it and whether a {@code TaskGroup}
+     * made it for itself.
+     */
+    record Capture(@Nullable String kind, boolean taskGroup, StackTraceElement[] frames) {
         @Nullable String site() {
             return frames.length == 0 ? null : format(frames[0]);
         }
@@ -56,6 +59,7 @@ final class Frames {
     static Capture capture() {
         return WALKER.walk(stream -> {
             String kind = null;
+            boolean taskGroup = false;
             List<StackTraceElement> kept = new ArrayList<>(8);
             Iterator<StackWalker.StackFrame> frames = stream.iterator();
             while (frames.hasNext() && kept.size() < CREATION_FRAMES) {
@@ -69,11 +73,15 @@ final class Frames {
                         default -> kind;
                     };
                 }
+                if (kept.isEmpty() && className.equals("dev.tether.TaskGroup")
+                        && frame.getMethodName().equals("<init>")) {
+                    taskGroup = true;
+                }
                 if (!internal(className)) {
                     kept.add(frame.toStackTraceElement());
                 }
             }
-            return new Capture(kind, kept.toArray(StackTraceElement[]::new));
+            return new Capture(kind, taskGroup, kept.toArray(StackTraceElement[]::new));
         });
     }
 

@@ -175,6 +175,24 @@ public final class LeakDetector implements AutoCloseable {
     }
 
     /**
+     * How many tasks submitted in {@code root} or a context derived from it (wrapped, forked) have not started
+     * yet. Counted at level FULL only (0 at the others). A check right after the work was handed out waits for
+     * these before it concludes that nothing runs; the JUnit extension does. Forks of a {@code TaskGroup} whose
+     * context is done never start, and are not counted.
+     */
+    public int notStartedUnder(CancellableContext root) {
+        Objects.requireNonNull(root, "root must not be null");
+        Tracker t = active();
+        return t == null ? 0 : t.notStartedUnder(root);
+    }
+
+    /** How many tasks submitted anywhere have not started yet; level FULL only, as {@link #notStartedUnder}. */
+    public int notStarted() {
+        Tracker t = active();
+        return t == null ? 0 : t.notStarted(null);
+    }
+
+    /**
      * Prints {@link #leaks()} to {@code out} as text (one line saying so when there are none): what a demo or a
      * shutdown hook calls.
      */

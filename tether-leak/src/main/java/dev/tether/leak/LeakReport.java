@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -92,6 +93,23 @@ public final class LeakReport {
         return "stuck at " + (t.stack().isEmpty() ? "(no stack)" : t.stack().get(0));
     }
 
+    /**
+     * A report of the tasks that {@code keep} accepts, grouped anew: to leave out known background work.
+     * {@snippet :
+     * LeakReport mine = report.filter(t -> !t.thread().startsWith("metrics-"));
+     * }
+     */
+    public LeakReport filter(Predicate<? super TaskInfo> keep) {
+        Objects.requireNonNull(keep, "keep must not be null");
+        List<TaskInfo> kept = new ArrayList<>(tasks.size());
+        for (TaskInfo t : tasks) {
+            if (keep.test(t)) {
+                kept.add(t);
+            }
+        }
+        return kept.size() == tasks.size() ? this : of(takenAt, kept);
+    }
+
     /** When the report was made. */
     public Instant takenAt() {
         return takenAt;
@@ -135,6 +153,8 @@ public final class LeakReport {
         out.append(plural(tasks.size(), "task")).append(" still running");
         if (outlived == tasks.size()) {
             out.append(" after their context ended");
+        } else if (outlived == 0) {
+            out.append(", their context live");
         } else {
             out.append(", ").append(outlived).append(" of them after their context ended");
         }

@@ -6,6 +6,8 @@ import dev.tether.ContextDoneException;
 import dev.tether.DeadlineExceededException;
 import dev.tether.TimeSource;
 import dev.tether.spi.ContextObserver;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.time.Duration;
@@ -39,7 +41,9 @@ final class Tracker implements ContextObserver {
      * live tasks (TaskRecord: a weak reference to the thread), made by its first task.
      *
      * Tasks. taskSubmitted runs on the submitting thread and captures the creation stack when the task is sampled
-     * (1 in sampleInterval, or all at FULL); the stack is the token. taskStarted adds a TaskRecord to the owner's
+     * (1 in sampleInterval, or all at FULL); the stack is the token. At FULL the token is a Submission, counted in
+     * its owner's `pending` until it first starts, so that a check made right after work was handed out (the JUnit
+     * extension's) can wait for a thread that was started but has not run its task yet. taskStarted adds a TaskRecord to the owner's
      * set and returns it; taskEnded marks it ended and removes it. Tasks under a root (no owner) can't outlive
      * anything and are not recorded.
      *
@@ -169,10 +173,44 @@ final class Tracker implements ContextObserver {
 
     @Override
     public @Nullable Object taskSubmitted(@Nullable CancellableContext owner, Context context) {
-        if (owner == null || closed || !(full || sampleTask())) {
+        if (owner == null || closed) {
             return null;
         }
-        return Frames.capture().frames();
+        if (full) {
+            CtxRecord r = findOrAdopt(owner);
+            r.submitted();
+            return new Submission(r, Frames.capture().frames());
+        }
+        return sampleTask() ? Frames.capture().frames() : null;
+    }
+
+    /**
+     * The token of a submission at level FULL: counted in its owner's pending tasks until it first starts (a
+     * wrapped task may be run more than once; the count drops once).
+     */
+    static final class Submission {
+        private static final VarHandle STARTED;
+
+        static {
+            try {
+                STARTED = MethodHandles.lookup().findVarHandle(Submission.class, "started", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        final CtxRecord owner;
+        final StackTraceElement[] stack;
+        private volatile boolean started;
+
+        Submission(CtxRecord owner, StackTraceElement[] stack) {
+            this.owner = owner;
+            this.stack = stack;
+        }
+
+        boolean markStarted() {
+            return !started && STARTED.compareAndSet(this, false, true);
+        }
     }
 
     @Override
@@ -182,8 +220,16 @@ final class Tracker implements ContextObserver {
             return null;
         }
         CtxRecord r = findOrAdopt(owner);
-        TaskRecord t = new TaskRecord(r, Thread.currentThread(), time.nanoTime(),
-                submitted instanceof StackTraceElement[] stack ? stack : null);
+        StackTraceElement[] creation = null;
+        if (submitted instanceof Submission s) {
+            if (s.markStarted()) {
+                s.owner.started();
+            }
+            creation = s.stack;
+        } else if (submitted instanceof StackTraceElement[] stack) {
+            creation = stack;
+        }
+        TaskRecord t = new TaskRecord(r, Thread.currentThread(), time.nanoTime(), creation);
         r.tasks().add(t);
         if (r.startListening()) {
             // Also arms the context's deadline timer, so the end of a context with tasks is heard when it happens.
@@ -336,14 +382,42 @@ final class Tracker implements ContextObserver {
         if (top == null) {
             return LeakReport.of(instant(time.nanoTime()), List.of());
         }
-        return report(r -> {
-            for (CtxRecord a = r; a != null; a = a.parent) {
-                if (a == top) {
-                    return true;
-                }
+        return report(r -> under(r, top), false);
+    }
+
+    /**
+     * Tasks submitted in {@code root}'s subtree that have not started yet (level FULL only). Forks of a TaskGroup
+     * whose context is done are not counted: such a group starts none of them, ever.
+     */
+    int notStartedUnder(CancellableContext root) {
+        CtxRecord top = find(root);
+        return top == null ? 0 : notStarted(top);
+    }
+
+    /** Tasks submitted anywhere that have not started yet (FULL only), or under {@code top} if it is not null. */
+    int notStarted(@Nullable CtxRecord top) {
+        int n = 0;
+        for (CtxRecord r : contexts.values()) {
+            int p = r.pending();
+            if (p <= 0 || (top != null && !under(r, top))) {
+                continue;
             }
-            return false;
-        }, false);
+            CancellableContext c = r.get();
+            if (r.taskGroup && (c == null || c.isDone())) {
+                continue;
+            }
+            n += p;
+        }
+        return n;
+    }
+
+    private static boolean under(CtxRecord r, CtxRecord top) {
+        for (CtxRecord a = r; a != null; a = a.parent) {
+            if (a == top) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private LeakReport report(Predicate<CtxRecord> scope, boolean leakedOnly) {
