@@ -97,6 +97,37 @@ class ContextMapPageChromiumTest {
         assertTrue(dom.contains("class=\"task leaked cls-onmouseoverx\""), "class names from data are sanitized");
     }
 
+    /**
+     * A real detector, two planted leaks (a loop that never checks its context, and a read from a socket that
+     * never answers on a platform thread, which an interrupt does not end), the map captured and rendered: both
+     * show as leaked, under the right contexts, with their creation sites and classifications.
+     */
+    @Test
+    void plantedLeaksAreVisibleInTheRenderedMap() throws Exception {
+        try (PlantedLeaks leaks = PlantedLeaks.plant()) {
+            String json = ContextMap.capture(leaks.detector).toJson();
+            Files.writeString(Path.of("target", "planted-leaks.json").toAbsolutePath(), json);
+
+            String dom = dumpDom(json);
+
+            assertTrue(dom.contains("data-rendered=\"true\""), "the page's script ran to the end:\n" + head(dom));
+            String request = element(dom, "li", "data-context=\"" + leaks.requestId() + "\"");
+            String call = element(request, "li", "data-context=\"" + leaks.callId() + "\"");
+            String loop = element(request, "li", "data-task=\"" + leaks.loopTaskId() + "\"");
+            assertTrue(loop.startsWith("<li class=\"task leaked cls-ignoring_cancellation\""), loop);
+            assertTrue(loop.contains(PlantedLeaks.LOOP_SITE), "the loop's creation site: " + loop);
+            String read = element(call, "li", "data-task=\"" + leaks.readTaskId() + "\"");
+            assertTrue(read.startsWith("<li class=\"task leaked cls-blocked_uninterruptible\""), read);
+            assertTrue(read.contains(PlantedLeaks.READ_SITE), "the read's creation site: " + read);
+            assertTrue(read.contains("PlantedLeaks.readForever"), "its current stack: " + read);
+            assertTrue(request.contains("the client went away"), "the cancel cause is shown");
+            assertTrue(dom.contains("data-frame=\"[BLOCKED_UNINTERRUPTIBLE]\""), "the flame graph has the read");
+            assertTrue(dom.contains("data-frame=\"[IGNORING_CANCELLATION]\""), "and the loop");
+            assertEquals(2, count(element(dom, "section", "class=\"panel leaks\""), "class=\"leak-task\""),
+                    "exactly the two planted leaks are listed");
+        }
+    }
+
     /** Renders once to a PNG for a person to look at; the test checks only that Chromium wrote an image. */
     @Test
     void screenshotOfTheFixture() throws Exception {

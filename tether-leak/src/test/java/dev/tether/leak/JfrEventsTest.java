@@ -74,6 +74,30 @@ class JfrEventsTest {
         }
     }
 
+    /** The detector's own path: two planted leaks, found by a real check, arrive as LeakSuspected events. */
+    @Test
+    void plantedLeaksArriveFromTheDetector() throws Exception {
+        try (EventCollector events = EventCollector.start("dev.tether.LeakSuspected");
+                PlantedLeaks leaks = PlantedLeaks.plant()) {
+            RecordedEvent first = events.next("dev.tether.LeakSuspected");
+            RecordedEvent second = events.next("dev.tether.LeakSuspected");
+
+            RecordedEvent read = first.getString("threadName").equals("planted-read") ? first : second;
+            RecordedEvent loop = read == first ? second : first;
+            assertEquals("planted-loop", loop.getString("threadName"));
+            assertEquals("BLOCKED_UNINTERRUPTIBLE", read.getString("classification"));
+            assertFalse(read.getBoolean("virtualThread"));
+            assertEquals(leaks.callId(), read.getString("contextId"));
+            assertEquals(leaks.requestId() + " WithCancel > " + leaks.callId() + " WithTimeout", read.getString("lineage"));
+            assertTrue(read.getString("creationSite").startsWith(PlantedLeaks.READ_SITE), read.getString("creationSite"));
+            assertEquals(Duration.ofSeconds(1), read.getDuration("outlived"), "checked when the 1 s grace period ended");
+            assertEquals("IGNORING_CANCELLATION", loop.getString("classification"));
+            assertTrue(loop.getBoolean("virtualThread"));
+            assertEquals(leaks.requestId(), loop.getString("contextId"));
+            assertTrue(loop.getString("creationSite").startsWith(PlantedLeaks.LOOP_SITE), loop.getString("creationSite"));
+        }
+    }
+
     @Test
     void withNoRecordingNothingIsEnabledAndEmittingIsHarmless() {
         assertFalse(JfrEvents.leakSuspectedEnabled());
