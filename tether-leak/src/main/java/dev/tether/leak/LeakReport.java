@@ -22,6 +22,8 @@ public final class LeakReport {
 
     /** Tasks of a group printed in one line each, after the first; the rest are counted. */
     private static final int BRIEF_LINES = 20;
+    /** Creation frames printed in text; the JSON has them all. */
+    private static final int TEXT_CREATION_FRAMES = 8;
 
     private final Instant takenAt;
     private final List<Group> groups;
@@ -182,8 +184,12 @@ public final class LeakReport {
             out.append("    made at: not sampled (level FULL, or a smaller sample interval, records every task)\n");
         } else {
             out.append("    made at:\n");
-            for (String frame : t.creationStack()) {
-                out.append("      at ").append(frame).append('\n');
+            List<String> frames = t.creationStack();
+            for (int i = 0; i < Math.min(frames.size(), TEXT_CREATION_FRAMES); i++) {
+                out.append("      at ").append(frames.get(i)).append('\n');
+            }
+            if (frames.size() > TEXT_CREATION_FRAMES) {
+                out.append("      ... ").append(frames.size() - TEXT_CREATION_FRAMES).append(" more (in the JSON)\n");
             }
         }
     }

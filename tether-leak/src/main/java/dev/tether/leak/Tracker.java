@@ -44,12 +44,14 @@ final class Tracker implements ContextObserver {
      * anything and are not recorded.
      *
      * Checks. The first task of a context registers an onDone listener on it (Runnable::run: on the ending
-     * thread, inline). When the context ends, the listener notes who ended it (thread, time, and the stack if
-     * tasks still run: that thread is inside the cancel call) and, if tasks are live, schedules ONE check after
-     * the grace period. A task that starts after its context ended schedules one too. At most one check per
-     * context is pending (claimCheck CAS); a check first clears the flag, then reads the set, so a task added
-     * meanwhile either is seen by this check or schedules the next: the adder writes the set, then reads `seen`;
-     * the listener writes `seen`, then reads the set (both volatile), so at least one of them sees the other. A
+     * thread, inline). When the context ends, the listener (or contextEnded, whichever runs first) notes who
+     * ended it in `seen` (thread, time, and the stack if tasks still run: that thread is inside the cancel call)
+     * and, if tasks are live, schedules ONE check after the grace period. A task that starts after its context
+     * ended schedules one too. The race between a task starting and its context ending is closed Dekker-style:
+     * the task adds itself to the set, then reads `seen`; the ender writes `seen`, then reads the set (all
+     * volatile), so at least one of them sees the other and schedules. (The stress test found the version that
+     * read the set first.) At most one check per context is pending (claimCheck CAS); a check first clears the
+     * flag, then reads the set, so a task added meanwhile either is seen by this check or schedules the next. A
      * check reports tasks past their due time (end + grace, or start + grace for late starters) and reschedules
      * itself for the earliest task not yet due. Each leaked task is reported once (markReported CAS). A task
      * that ends while being described is dropped: its record's `ended` is re-read after its stack is taken.
@@ -159,10 +161,9 @@ final class Tracker implements ContextObserver {
             return;
         }
         r.origin = byAncestor ? CtxRecord.ANCESTOR : CtxRecord.OWN;
-        if (!byAncestor && r.seen() == null) {
+        if (!byAncestor) {
             // The ending thread is inside cancel() (or saw the deadline pass): its stack says who ended it.
-            String site = r.sampled || r.hasTasks() ? Frames.capture().site() : null;
-            r.see(new CtxRecord.EndSeen(Frames.threadLabel(Thread.currentThread()), time.nanoTime(), site));
+            see(r);
         }
     }
 
@@ -204,15 +205,22 @@ final class Tracker implements ContextObserver {
 
     /** The onDone listener of a context with tasks: runs on the thread that ends it. */
     private void ended(CtxRecord r) {
-        if (closed) {
-            return;
+        if (!closed) {
+            see(r);
         }
-        boolean live = r.hasTasks();
+    }
+
+    /**
+     * Notes the end of a context, once (first sighting wins), then checks for live tasks. The order matters: a
+     * task adds itself and then reads {@code seen}; this writes {@code seen} and then reads the tasks; so a task
+     * that found no end yet is found here, and scheduled for.
+     */
+    private void see(CtxRecord r) {
         if (r.seen() == null) {
-            String site = live || r.sampled ? Frames.capture().site() : null;
+            String site = r.sampled || r.hasTasks() ? Frames.capture().site() : null;
             r.see(new CtxRecord.EndSeen(Frames.threadLabel(Thread.currentThread()), time.nanoTime(), site));
         }
-        if (live) {
+        if (r.hasTasks()) {
             scheduleCheck(r, graceNanos);
         }
     }
@@ -390,14 +398,17 @@ final class Tracker implements ContextObserver {
                 }
             }
         }
-        List<ContextInfo> shown = new ArrayList<>();
-        for (CtxRecord r : shownWithAncestors) {
+        // Oldest first; among contexts made in the same tick, ancestors before descendants.
+        List<CtxRecord> ordered = new ArrayList<>(shownWithAncestors);
+        ordered.sort((a, b) -> {
+            long byTime = a.createdNanos - b.createdNanos;
+            return byTime != 0 ? Long.signum(byTime) : a.depth != b.depth ? Integer.compare(a.depth, b.depth)
+                    : Long.compare(number(a.id()), number(b.id()));
+        });
+        List<ContextInfo> shown = new ArrayList<>(ordered.size());
+        for (CtxRecord r : ordered) {
             shown.add(memo.get(r));
         }
-        shown.sort((a, b) -> {
-            int byTime = a.createdAt().compareTo(b.createdAt());
-            return byTime != 0 ? byTime : Long.compare(number(a.id()), number(b.id()));
-        });
         tasks.sort((a, b) -> a.startedAt().compareTo(b.startedAt()));
         List<LostCancel> lost;
         synchronized (recentLostCancels) {
