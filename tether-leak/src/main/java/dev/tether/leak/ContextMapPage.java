@@ -17,13 +17,13 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Renders a live context map snapshot (the JSON of {@code ContextMap}, version 1) as one self-contained HTML page:
+ * Renders a live context map snapshot ({@link ContextMap#toJson()}, version 1) as one self-contained HTML page:
  * the tree of contexts with their deadlines, remaining budgets and cancel causes, the tasks bound to each with
  * leaked ones highlighted, and a flame graph of where the live tasks are stuck. The page needs no network access
  * and loads nothing: its style, script and data are inline, and its content security policy forbids anything else.
  *
  * {@snippet :
- * ContextMapPage.write(Path.of("context-map.html"), snapshotJson);   // open it in any browser
+ * ContextMapPage.write(Path.of("context-map.html"), ContextMap.capture().toJson());   // open it in any browser
  * }
  *
  * <h2>Untrusted text</h2>
@@ -59,7 +59,7 @@ public final class ContextMapPage {
         data.put("flame", Flame.fold(tasks(snapshot)));
         String title = "Tether context map" + (snapshot.get("takenAt") instanceof String at ? " · " + at : "");
         Map<String, String> parts = Map.of(
-                "CSP", "default-src 'none'; img-src data:; style-src '" + sha256(STYLE) + "'; script-src '"
+                "CSP", "default-src 'none'; style-src '" + sha256(STYLE) + "'; script-src '"
                         + sha256(SCRIPT) + "'; base-uri 'none'; form-action 'none'",
                 "TITLE", escapeHtml(title),
                 "STYLE", STYLE,

@@ -55,9 +55,4 @@ final class JfrEvents {
         event.creationSite = creationSite;
         event.commit();
     }
-
-    /** Whether a recording has {@code dev.tether.LeakSuspected} on: callers skip building its fields otherwise. */
-    static boolean leakSuspectedEnabled() {
-        return new LeakSuspectedEvent().isEnabled();
-    }
 }
