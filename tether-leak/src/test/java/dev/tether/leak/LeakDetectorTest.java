@@ -234,6 +234,46 @@ class LeakDetectorTest {
         assertEquals("other-site", report.groups().get(1).tasks().get(0).thread());
         assertTrue(report.toText().contains("and 2 more tasks like it:"), report.toText());
         assertTrue(same.size() == 3 && other.isAlive());
+
+        LeakReport withoutOther = report.filter(t -> !t.thread().equals("other-site"));
+        assertEquals(1, withoutOther.groups().size());
+        assertEquals(3, withoutOther.tasks().size());
+        assertSame(report, report.filter(t -> true));
+    }
+
+    @Test
+    void tasksHandedOutButNotStartedAreCountedUntilTheyFirstStart() {
+        CancellableContext ctx = Context.background().withCancel();
+        CancellableContext child = ctx.withCancel();
+        CancellableContext elsewhere = Context.background().withCancel();
+
+        Runnable wrapped = child.wrap(() -> { });
+
+        assertEquals(1, detector.notStartedUnder(ctx));
+        assertEquals(1, detector.notStartedUnder(child));
+        assertEquals(0, detector.notStartedUnder(elsewhere));
+        assertEquals(1, detector.notStarted());
+        wrapped.run();
+        wrapped.run();
+        assertEquals(0, detector.notStartedUnder(ctx), "counted down once, though run twice");
+        assertEquals(0, detector.notStarted());
+        elsewhere.cancel();
+        ctx.cancel();
+    }
+
+    @Test
+    void forksThatAClosedGroupWillNeverStartAreNotCounted() throws Exception {
+        List<Runnable> queued = new ArrayList<>();
+        try (CancellableContext ctx = Context.background().withCancel()) {
+            try (TaskGroup group = TaskGroup.openOnExecutor(ctx, TaskGroup.Policy.FAIL_FAST, queued::add)) {
+                group.fork(() -> 1);
+                assertEquals(1, detector.notStartedUnder(ctx));
+            }
+
+            assertEquals(0, detector.notStartedUnder(ctx), "a closed group starts none of its queued forks");
+            queued.forEach(Runnable::run);
+            assertTrue(detector.running().isEmpty());
+        }
     }
 
     @Test

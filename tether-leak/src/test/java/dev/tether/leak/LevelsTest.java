@@ -55,6 +55,8 @@ class LevelsTest {
             assertEquals(9, map.contexts().size());
             assertEquals(2, map.contexts().stream().filter(c -> c.site() != null).count(), "9 contexts, 1 in 4");
             assertTrue(running.toText().contains("(not sampled)"), running.toText());
+            Runnable neverRun = ctx.wrap(() -> { });
+            assertEquals(0, detector.notStartedUnder(ctx), "tasks not started are counted at FULL only: " + neverRun);
             more.forEach(CancellableContext::cancel);
             planted.release();
             for (Thread t : threads) {
