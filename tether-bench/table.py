@@ -115,11 +115,43 @@ JDK_ROWS = [
         {"jdk": "JDK: the same direct ExecutorService (runs on the caller) without cancelling(): FutureTask."}),
 ]
 
-# Each table: its heading (None for the first), its columns and its rows.
+# Leak detection's cost (LeakTrackingBench): the same operation with no detector and a detector at each level.
+LEAK_COLUMNS = [
+    ("none", "no detector"),
+    ("off", "OFF"),
+    ("sampled", "SAMPLED (default)"),
+    ("full", "FULL"),
+]
+LEAK_LEVELS = ["none", "off", "sampled", "full"]
+LEAK_ROWS = [
+    Row("LeakTrackingBench.run", "ctx.run(empty task): the task hooks alone", LEAK_LEVELS),
+    Row("LeakTrackingBench.fork", "TaskGroup open + fork an empty task (virtual thread) + join + close",
+        LEAK_LEVELS),
+    Row("LeakTrackingBench.context", "withCancel + cancel, child of a live request: the context hooks alone",
+        LEAK_LEVELS),
+]
+
+
+class Ratio:
+    """What a table's last two columns compare: a subject peer against the best of its baselines."""
+
+    def __init__(self, subject, baselines, header, bytes_header):
+        self.subject = subject
+        self.baselines = baselines
+        self.header = header
+        self.bytes_header = bytes_header
+
+
+PEER_RATIO = Ratio("tether", JAVA_PEERS, "Tether ÷ best peer", "B/op: Tether / best peer")
+LEAK_RATIO = Ratio("sampled", ["none"], "SAMPLED ÷ no detector", "B/op: SAMPLED / no detector")
+
+# Each table: its heading (None for the first), its columns, its rows and its ratio.
 TABLES = [
-    (None, COLUMNS, ROWS),
+    (None, COLUMNS, ROWS, PEER_RATIO),
     ("Structured concurrency and interruption wiring: Tether against the JDK doing the same work", JDK_COLUMNS,
-     JDK_ROWS),
+     JDK_ROWS, PEER_RATIO),
+    ("Leak detection: the same operation with no detector and with one at each level", LEAK_COLUMNS, LEAK_ROWS,
+     LEAK_RATIO),
 ]
 
 
@@ -201,7 +233,7 @@ def main():
 
     results = load(args.files)
     problems = []
-    known = {row.key for _, _, rows in TABLES for row in rows}
+    known = {row.key for _, _, rows, _ in TABLES for row in rows}
     for r in results:
         if r["key"] not in known:
             problems.append(f"{r['key']} ({r['peer']}, {r['source']}) has no row in table.py")
@@ -215,7 +247,7 @@ def main():
             notes.append(text)
         return "<sup>" + str(notes.index(text) + 1) + "</sup>"
 
-    def render_rows(columns, rows):
+    def render_rows(columns, rows, compare):
         """Appends a line to `lines` per row and parameter combination."""
         for row in rows:
             mine = [r for r in results if r["key"] == row.key]
@@ -280,8 +312,8 @@ def main():
                     else:
                         out.append("—")
 
-                tether = cells.get("tether")
-                peers = [cells[p] for p in JAVA_PEERS if p in cells]
+                tether = cells.get(compare.subject)
+                peers = [cells[p] for p in compare.baselines if p in cells]
                 if tether and peers:
                     best = min(peers, key=value)
                     ratio = value(tether) / value(best) if value(best) > 0 else math.inf
@@ -301,14 +333,14 @@ def main():
                 lines.append("| " + " | ".join(out) + " |")
 
     lines = []
-    for heading, columns, rows in TABLES:
+    for heading, columns, rows, compare in TABLES:
         if not any(r["key"] == row.key for r in results for row in rows) and not args.strict:
             continue  # a filtered run (run.sh --quick SomeBench) prints only the tables it has results for
         if heading:
             lines += ([""] if lines else []) + [heading, ""]
-        header = ["operation"] + [name for _, name in columns] + ["Tether ÷ best peer", "B/op: Tether / best peer"]
+        header = ["operation"] + [name for _, name in columns] + [compare.header, compare.bytes_header]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        render_rows(columns, rows)
+        render_rows(columns, rows, compare)
 
     if args.title:
         print(args.title)
@@ -317,7 +349,8 @@ def main():
     print()
     print("Each cell: time per operation (per child in the fan-out rows; ± where JMH's 99.9% error exceeds 10%) "
           "· bytes allocated per operation (JMH -prof gc, Go's AllocedBytesPerOp); memory rows: bytes retained. "
-          "Ratios are against the best Java peer in the row (lower is better for Tether; bold where Tether is behind).")
+          "Ratios are against the best Java peer in the row (lower is better for Tether; bold where Tether is behind); "
+          "in the leak detection table, SAMPLED against no detector.")
     print()
     for i, text in enumerate(notes, 1):
         print(f"{i}. {text}")
