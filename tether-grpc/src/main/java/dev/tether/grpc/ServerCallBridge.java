@@ -1,0 +1,309 @@
+package dev.tether.grpc;
+
+import dev.tether.CancellableContext;
+import dev.tether.Context;
+import dev.tether.ContextDoneException;
+import dev.tether.Scope;
+import dev.tether.wire.EndedEarly;
+import dev.tether.wire.PeerEndedException;
+import io.grpc.ForwardingServerCall;
+import io.grpc.ForwardingServerCallListener;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One server call joined to its Tether request context: the call the handler sees (serialized, so the request
+ * context can close it from another thread) and the listener gRPC sees (binding both contexts for every callback).
+ *
+ * <p>Implementation overview. Three things can end a request, on three kinds of thread:
+ * <ul>
+ *   <li>the handler closes the call (its own thread): {@link #close} adds {@code tether-ended} if the request
+ *       context had ended early;</li>
+ *   <li>the request context ends first, by its deadline or its parent (the timer thread, or whoever cancels the
+ *       parent): {@link #contextDone} cancels the handler's {@code io.grpc.Context}, closes the call with the
+ *       context's status and {@code tether-ended}, and interrupts the handler if configured to;</li>
+ *   <li>gRPC ends the call (a transport thread): the call's {@code io.grpc.Context} is cancelled, and its
+ *       listener cancels the request context with a {@link CallEndedException} that says how. A request context
+ *       ended that way has nothing left to tell the client, so {@link #contextDone} then does nothing.</li>
+ * </ul>
+ * {@code ServerCall} is not thread-safe, so every method that reaches it holds this object's monitor, and the
+ * {@code closed} flag makes the first close win: after the request context closed the call, a late answer from
+ * the handler is dropped, as the response of a timed-out HTTP handler is. No user code runs under the monitor.
+ * The request context and the handler's {@code io.grpc.Context} are both children of what the call ends with, so
+ * both are released when it ends.
+ */
+final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
+
+    private final CancellableContext request;
+    private final Context bound;
+    private final io.grpc.Context.CancellableContext grpcContext;
+    private final @Nullable HandlerInterrupter interrupter;
+    private final String method;
+    private boolean closed;          // guarded by this
+    private volatile boolean closedEarly;
+
+    ServerCallBridge(ServerCall<ReqT, RespT> call, CancellableContext request, Context bound,
+            io.grpc.Context.CancellableContext grpcContext, @Nullable HandlerInterrupter interrupter) {
+        super(call);
+        this.request = request;
+        this.bound = bound;
+        this.grpcContext = grpcContext;
+        this.interrupter = interrupter;
+        this.method = call.getMethodDescriptor().getFullMethodName();
+    }
+
+    /** Wires the three ends together and starts the handler under both contexts. */
+    ServerCall.Listener<ReqT> start(io.grpc.Context callContext, ServerCallHandler<ReqT, RespT> next,
+            Metadata headers) {
+        callContext.addListener(this::grpcEnded, Runnable::run);
+        request.onDone(this::contextDone, Runnable::run);
+        if (request.isDone()) {
+            // Ended before the handler started (a parent shutting down, a budget gone): it never runs.
+            return new ServerCall.Listener<>() {
+            };
+        }
+        ServerCall.Listener<ReqT>[] listener = newListenerHolder();
+        inContext(() -> listener[0] = next.startCall(this, headers));
+        return listener[0] == null ? new ServerCall.Listener<>() {
+        } : new BoundListener(listener[0]);
+    }
+
+    @SuppressWarnings("unchecked")
+    private ServerCall.Listener<ReqT>[] newListenerHolder() {
+        return (ServerCall.Listener<ReqT>[]) new ServerCall.Listener<?>[1];
+    }
+
+    private void grpcEnded(io.grpc.Context callContext) {
+        Throwable cause = callContext.cancellationCause();
+        CallEndedException.How how = cause == null ? CallEndedException.How.COMPLETED
+                : cause instanceof TimeoutException ? CallEndedException.How.DEADLINE_PASSED
+                : CallEndedException.How.CANCELLED;
+        request.cancel(new CallEndedException(how, method, cause));
+    }
+
+    private void contextDone() {
+        ContextDoneException err = request.err();
+        if (err == null) {
+            return;   // cannot happen: onDone runs after the context is done
+        }
+        if (request.cause() instanceof CallEndedException ended) {
+            // The call is over: nobody is listening for a status. A handler still working for a client that
+            // went away is interrupted; one finishing a completed call is left alone.
+            if (ended.how() != CallEndedException.How.COMPLETED) {
+                interruptHandler();
+            }
+            return;
+        }
+        Status status = Status.fromCode(GrpcKeys.codeOf(err)).withDescription(describe(err));
+        // A status exception as the cause, so Contexts.statusFromCancelled reads the right code.
+        grpcContext.cancel(new StatusRuntimeException(status.withCause(err)));
+        synchronized (this) {
+            if (!closed) {
+                closed = true;
+                closedEarly = true;
+                Metadata trailers = new Metadata();
+                trailers.put(GrpcKeys.ENDED, EndedEarly.of(err).headerValue());
+                closeQuietly(status, trailers);
+            }
+        }
+        interruptHandler();
+    }
+
+    private void interruptHandler() {
+        HandlerInterrupter i = interrupter;
+        if (i != null) {
+            i.fire();
+        }
+    }
+
+    // Called with the monitor held.
+    private void closeQuietly(Status status, Metadata trailers) {
+        try {
+            super.close(status, trailers);
+        } catch (IllegalStateException e) {
+            // gRPC closed the stream itself meanwhile (a transport failure): there is no one left to tell.
+        }
+    }
+
+    private static String describe(ContextDoneException err) {
+        return "the request's context ended: " + EndedEarly.of(err);
+    }
+
+    @Override
+    public synchronized void close(Status status, Metadata trailers) {
+        if (closed) {
+            return;   // the request context answered already
+        }
+        closed = true;
+        Status out = status;
+        if (!status.isOk() && trailers.get(GrpcKeys.ENDED) == null) {
+            out = endedEarly(status, trailers);
+        }
+        super.close(out, trailers);
+    }
+
+    /** The status to send for a handler's failure, with {@code tether-ended} added when the request ended early. */
+    private Status endedEarly(Status status, Metadata trailers) {
+        ContextDoneException err = request.err();
+        ContextDoneException inStatus = GrpcKeys.findDone(status.getCause());
+        if (err != null && !(request.cause() instanceof CallEndedException)) {
+            trailers.put(GrpcKeys.ENDED, EndedEarly.of(err).headerValue());
+            return status.getCode() == Status.Code.UNKNOWN && inStatus != null
+                    ? Status.fromCode(GrpcKeys.codeOf(err)).withDescription(describe(err)).withCause(status.getCause())
+                    : status;
+        }
+        PeerEndedException peer = findPeerEnded(status.getCause());
+        if (peer != null) {
+            // The handler failed because a call it made ended early: pass the reason on, one hop further up.
+            EndedEarly relayed = new EndedEarly(peer.ended().kind(), peer.getMessage());
+            trailers.put(GrpcKeys.ENDED, relayed.headerValue());
+            return status.getCode() == Status.Code.UNKNOWN
+                    ? Status.fromCode(GrpcKeys.codeOf(relayed.kind())).withDescription(relayed.toString())
+                            .withCause(status.getCause())
+                    : status;
+        }
+        if (inStatus != null) {
+            // A context of the handler's own (a tighter local timeout, say) ended and it gave up.
+            EndedEarly ended = EndedEarly.of(inStatus);
+            trailers.put(GrpcKeys.ENDED, ended.headerValue());
+            return status.getCode() == Status.Code.UNKNOWN
+                    ? Status.fromCode(GrpcKeys.codeOf(inStatus)).withDescription(ended.toString())
+                            .withCause(status.getCause())
+                    : status;
+        }
+        return status;
+    }
+
+    private static @Nullable PeerEndedException findPeerEnded(@Nullable Throwable t) {
+        for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
+            if (t instanceof PeerEndedException p) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public boolean isCancelled() {
+        return closedEarly || super.isCancelled();
+    }
+
+    @Override
+    public synchronized void sendHeaders(Metadata headers) {
+        if (!closed) {
+            super.sendHeaders(headers);
+        }
+    }
+
+    @Override
+    public synchronized void sendMessage(RespT message) {
+        if (!closed) {
+            super.sendMessage(message);
+        }
+    }
+
+    @Override
+    public synchronized boolean isReady() {
+        return !closed && super.isReady();
+    }
+
+    @Override
+    public synchronized void setMessageCompression(boolean enabled) {
+        super.setMessageCompression(enabled);
+    }
+
+    @Override
+    public synchronized void setCompression(String compressor) {
+        super.setCompression(compressor);
+    }
+
+    @Override
+    public synchronized void setOnReadyThreshold(int numBytes) {
+        super.setOnReadyThreshold(numBytes);
+    }
+
+    /**
+     * A handler that gives up because its context ended (it throws the context's error, or anything caused by
+     * it) has answered, not crashed: the call closes with the context's status. Anything else goes on to gRPC,
+     * unless the request context closed the call already, when the failure is the handler noticing that.
+     */
+    private void handlerFailed(RuntimeException e) {
+        boolean rethrow;
+        synchronized (this) {
+            if (closedEarly) {
+                rethrow = false;
+            } else if (!closed && GrpcKeys.findDone(e) != null) {
+                close(Status.UNKNOWN.withCause(e), new Metadata());
+                rethrow = false;
+            } else {
+                // gRPC closes the stream itself for an escaping exception; ours must not close it again.
+                closed = true;
+                rethrow = true;
+            }
+        }
+        if (rethrow) {
+            throw e;
+        }
+    }
+
+    /** Runs one callback with the request context and the handler's io.grpc.Context bound. */
+    void inContext(Runnable callback) {
+        io.grpc.Context previous = grpcContext.attach();
+        Scope scope = bound.attach();
+        try {
+            HandlerInterrupter i = interrupter;
+            if (i != null) {
+                i.enter();
+            }
+            try {
+                callback.run();
+            } catch (RuntimeException e) {
+                handlerFailed(e);
+            } finally {
+                if (i != null) {
+                    i.exit();
+                }
+            }
+        } finally {
+            scope.close();
+            grpcContext.detach(previous);
+        }
+    }
+
+    private final class BoundListener extends ForwardingServerCallListener.SimpleForwardingServerCallListener<ReqT> {
+
+        BoundListener(ServerCall.Listener<ReqT> delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public void onMessage(ReqT message) {
+            inContext(() -> super.onMessage(message));
+        }
+
+        @Override
+        public void onHalfClose() {
+            inContext(super::onHalfClose);
+        }
+
+        @Override
+        public void onCancel() {
+            inContext(super::onCancel);
+        }
+
+        @Override
+        public void onComplete() {
+            inContext(super::onComplete);
+        }
+
+        @Override
+        public void onReady() {
+            inContext(super::onReady);
+        }
+    }
+}
