@@ -3,7 +3,9 @@ package dev.tether.grpc;
 import dev.tether.CancellableContext;
 import dev.tether.Context;
 import dev.tether.ContextDoneException;
+import dev.tether.DeadlineExceededException;
 import dev.tether.Scope;
+import dev.tether.wire.DeadlineOrigin;
 import dev.tether.wire.EndedEarly;
 import dev.tether.wire.PeerEndedException;
 import io.grpc.ForwardingServerCall;
@@ -44,12 +46,18 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
     private final io.grpc.Context.CancellableContext grpcContext;
     private final @Nullable HandlerInterrupter interrupter;
     private final String method;
+    /** The request's budget and who set its deadline, for the reason sent when it passes. */
+    private final long budgetNanos;
+    private final @Nullable DeadlineOrigin origin;
     private boolean closed;          // guarded by this
     private volatile boolean closedEarly;
 
     ServerCallBridge(ServerCall<ReqT, RespT> call, CancellableContext request, Context bound,
-            io.grpc.Context.CancellableContext grpcContext, @Nullable HandlerInterrupter interrupter) {
+            io.grpc.Context.CancellableContext grpcContext, @Nullable HandlerInterrupter interrupter,
+            long budgetNanos, @Nullable DeadlineOrigin origin) {
         super(call);
+        this.budgetNanos = budgetNanos;
+        this.origin = origin;
         this.request = request;
         this.bound = bound;
         this.grpcContext = grpcContext;
@@ -99,7 +107,8 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
             }
             return;
         }
-        Status status = Status.fromCode(GrpcKeys.codeOf(err)).withDescription(describe(err));
+        EndedEarly ended = ended(err);
+        Status status = Status.fromCode(GrpcKeys.codeOf(err)).withDescription(describe(ended));
         // A status exception as the cause, so Contexts.statusFromCancelled reads the right code.
         grpcContext.cancel(new StatusRuntimeException(status.withCause(err)));
         synchronized (this) {
@@ -107,7 +116,7 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
                 closed = true;
                 closedEarly = true;
                 Metadata trailers = new Metadata();
-                trailers.put(GrpcKeys.ENDED, EndedEarly.of(err).headerValue());
+                trailers.put(GrpcKeys.ENDED, ended.headerValue());
                 closeQuietly(status, trailers);
             }
         }
@@ -130,8 +139,17 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
         }
     }
 
-    private static String describe(ContextDoneException err) {
-        return "the request's context ended: " + EndedEarly.of(err);
+    /** Why the request ended; for its own deadline, with the budget it had and who set it. */
+    private EndedEarly ended(ContextDoneException err) {
+        if (err instanceof DeadlineExceededException && err.getCause() == null) {
+            return new EndedEarly(EndedEarly.Kind.DEADLINE_EXCEEDED, err.getMessage() + " (budget "
+                    + Durations.format(budgetNanos) + TetherClientInterceptor.originSuffix(origin) + ")");
+        }
+        return EndedEarly.of(err);
+    }
+
+    private static String describe(EndedEarly ended) {
+        return "the request's context ended: " + ended;
     }
 
     @Override
@@ -140,43 +158,33 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
             return;   // the request context answered already
         }
         closed = true;
-        Status out = status;
-        if (!status.isOk() && trailers.get(GrpcKeys.ENDED) == null) {
-            out = endedEarly(status, trailers);
-        }
-        super.close(out, trailers);
+        super.close(status.isOk() ? status : endedEarly(status, trailers), trailers);
     }
 
-    /** The status to send for a handler's failure, with {@code tether-ended} added when the request ended early. */
+    /**
+     * The status to send for a handler's failure, with {@code tether-ended} saying why when a context ended: the
+     * request's own (it ended early), one a call the handler made reported (passed on, one hop further up), or one
+     * of the handler's own (a tighter local timeout). A trailer the handler wrote itself is kept otherwise.
+     */
     private Status endedEarly(Status status, Metadata trailers) {
         ContextDoneException err = request.err();
-        ContextDoneException inStatus = GrpcKeys.findDone(status.getCause());
+        Throwable cause = status.getCause();
+        EndedEarly ended;
         if (err != null && !(request.cause() instanceof CallEndedException)) {
-            trailers.put(GrpcKeys.ENDED, EndedEarly.of(err).headerValue());
-            return status.getCode() == Status.Code.UNKNOWN && inStatus != null
-                    ? Status.fromCode(GrpcKeys.codeOf(err)).withDescription(describe(err)).withCause(status.getCause())
-                    : status;
+            ended = ended(err);
+        } else if (findPeerEnded(cause) instanceof PeerEndedException peer) {
+            ended = new EndedEarly(peer.ended().kind(), peer.getMessage());
+        } else if (GrpcKeys.findDone(cause) instanceof ContextDoneException own) {
+            ended = EndedEarly.of(own);
+        } else {
+            return status;
         }
-        PeerEndedException peer = findPeerEnded(status.getCause());
-        if (peer != null) {
-            // The handler failed because a call it made ended early: pass the reason on, one hop further up.
-            EndedEarly relayed = new EndedEarly(peer.ended().kind(), peer.getMessage());
-            trailers.put(GrpcKeys.ENDED, relayed.headerValue());
-            return status.getCode() == Status.Code.UNKNOWN
-                    ? Status.fromCode(GrpcKeys.codeOf(relayed.kind())).withDescription(relayed.toString())
-                            .withCause(status.getCause())
-                    : status;
-        }
-        if (inStatus != null) {
-            // A context of the handler's own (a tighter local timeout, say) ended and it gave up.
-            EndedEarly ended = EndedEarly.of(inStatus);
-            trailers.put(GrpcKeys.ENDED, ended.headerValue());
-            return status.getCode() == Status.Code.UNKNOWN
-                    ? Status.fromCode(GrpcKeys.codeOf(inStatus)).withDescription(ended.toString())
-                            .withCause(status.getCause())
-                    : status;
-        }
-        return status;
+        trailers.discardAll(GrpcKeys.ENDED);
+        trailers.put(GrpcKeys.ENDED, ended.headerValue());
+        // UNKNOWN is what gRPC makes of an exception; the kind says more. A status the handler chose stays.
+        return status.getCode() == Status.Code.UNKNOWN
+                ? Status.fromCode(GrpcKeys.codeOf(ended.kind())).withDescription(describe(ended)).withCause(cause)
+                : status;
     }
 
     private static @Nullable PeerEndedException findPeerEnded(@Nullable Throwable t) {
@@ -228,8 +236,10 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
     }
 
     /**
-     * A handler that gives up because its context ended (it throws the context's error, or anything caused by
-     * it) has answered, not crashed: the call closes with the context's status. Anything else goes on to gRPC,
+     * A handler that gives up because a context ended (it throws a context's error, or anything caused by one,
+     * or a call it made ended early downstream) has answered, not crashed: the call closes with the matching
+     * status and {@code tether-ended}, as if it had passed the exception to {@code onError}. Anything else goes on
+     * to gRPC,
      * unless the request context closed the call already, when the failure is the handler noticing that.
      */
     private void handlerFailed(RuntimeException e) {
@@ -237,7 +247,7 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
         synchronized (this) {
             if (closedEarly) {
                 rethrow = false;
-            } else if (!closed && GrpcKeys.findDone(e) != null) {
+            } else if (!closed && (GrpcKeys.findDone(e) != null || findPeerEnded(e) != null)) {
                 close(Status.UNKNOWN.withCause(e), new Metadata());
                 rethrow = false;
             } else {

@@ -111,7 +111,7 @@ public final class TetherServerInterceptor implements ServerInterceptor {
         String method = call.getMethodDescriptor().getFullMethodName();
         Deadline deadline = callContext.getDeadline();
         long budget;
-        DeadlineOrigin origin;
+        @Nullable DeadlineOrigin origin;
         if (deadline != null) {
             long fromClient = Durations.minus(deadline.timeRemaining(NANOSECONDS), reserveNanos);
             if (fromClient <= maxBudgetNanos) {
@@ -137,7 +137,8 @@ public final class TetherServerInterceptor implements ServerInterceptor {
         CancellableContext request = parent.withTimeout(Duration.ofNanos(budget));
         Context bound = origin != null ? origin.bindTo(request) : request;
         ServerCallBridge<ReqT, RespT> bridge = new ServerCallBridge<>(call, request, bound,
-                callContext.withCancellation(), interruptHandlers ? new HandlerInterrupter() : null);
+                callContext.withCancellation(), interruptHandlers ? new HandlerInterrupter() : null,
+                budget, origin);
         return bridge.start(callContext, next, headers);
     }
 
