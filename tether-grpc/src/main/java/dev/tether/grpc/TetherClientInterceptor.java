@@ -4,8 +4,8 @@ import static java.util.concurrent.TimeUnit.NANOSECONDS;
 
 import dev.tether.Context;
 import dev.tether.ContextDoneException;
-import dev.tether.DeadlineExceededException;
 import dev.tether.wire.DeadlineOrigin;
+import dev.tether.wire.OutboundBudget;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
@@ -15,7 +15,6 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -34,11 +33,12 @@ import org.jspecify.annotations.Nullable;
  * The context is {@link Context#current()} on the thread that creates the call (where a stub method is called).
  * <ul>
  *   <li><b>Deadline</b>: the earlier of the call's own {@link CallOptions#getDeadline()} and the context's
- *       remaining time less {@link Builder#perHopReserve}. The reserve is time the caller keeps for itself: the
- *       call fails with {@code DEADLINE_EXCEEDED} while the caller's context still has that much left, so it can
- *       answer its own caller (fall back, or report) instead of running out together with the call.</li>
- *   <li><b>Fail fast</b>: when the context is already done, or its budget less the reserve is below
- *       {@link Builder#minBudget}, the call is not started: nothing is sent and the listener is closed at once
+ *       remaining time less the per-hop reserve of the {@linkplain Builder#budget budget policy}. The reserve
+ *       is time the caller keeps for itself: the call fails with {@code DEADLINE_EXCEEDED} while the caller's
+ *       context still has that much left, so it can answer its own caller (fall back, or report) instead of
+ *       running out together with the call.</li>
+ *   <li><b>Fail fast</b>: when the context is already done, or its budget less the reserve is below the
+ *       policy's minimum, the call is not started: nothing is sent and the listener is closed at once
  *       with {@code CANCELLED} or {@code DEADLINE_EXCEEDED}, whose cause says why.</li>
  *   <li><b>Origin</b>: when the call has a deadline, {@code tether-deadline-origin} names who set it: the
  *       origin bound to the context with {@link DeadlineOrigin#bindTo} (typically by a server interceptor or
@@ -56,23 +56,24 @@ import org.jspecify.annotations.Nullable;
  *       and reason (its own cause is the caller's context error, when that is done too);</li>
  *   <li>the caller's context ended: its {@link Context#err()}, and the status code follows it
  *       ({@code DEADLINE_EXCEEDED} for a deadline, {@code CANCELLED} otherwise);</li>
- *   <li>the deadline taken from the context passed: a {@link DeadlineExceededException} naming the budget, the
- *       reserve and the origin.</li>
+ *   <li>the deadline taken from the context passed: a {@link dev.tether.DeadlineExceededException} naming the
+ *       budget, the reserve and the origin.</li>
  * </ul>
  * A {@code tether-ended} value that is malformed or longer than {@link dev.tether.wire.EndedEarly#MAX_HEADER} is
  * not trusted: the cause then says the trailer was unreadable, with the kind taken from the status code.
  */
 public final class TetherClientInterceptor implements ClientInterceptor {
 
+    private static final OutboundBudget DEFAULT_POLICY = OutboundBudget.builder()
+            .perHopReserve(Duration.ofMillis(5)).minBudget(Duration.ofMillis(1)).build();
+
     private final String service;
-    private final long reserveNanos;
-    private final long minBudgetNanos;
+    private final OutboundBudget policy;
     private final Deadline.Ticker ticker;
 
     private TetherClientInterceptor(Builder builder) {
         this.service = builder.service;
-        this.reserveNanos = builder.reserveNanos;
-        this.minBudgetNanos = builder.minBudgetNanos;
+        this.policy = builder.policy;
         this.ticker = builder.ticker;
     }
 
@@ -94,33 +95,26 @@ public final class TetherClientInterceptor implements ClientInterceptor {
             MethodDescriptor<ReqT, RespT> method, CallOptions callOptions, Channel next) {
         Context ctx = Context.current();
         String name = method.getFullMethodName();
-        ContextDoneException err = ctx.err();
-        if (err != null) {
-            return new FailedCall<>(callOptions, Status.fromCode(GrpcKeys.codeOf(err))
-                    .withDescription("not started: the caller's context is done: " + err.getMessage())
-                    .withCause(err));
+        OutboundBudget.Plan plan = policy.plan(ctx);
+        ContextDoneException failure = plan.failure();
+        if (failure != null) {
+            String why = failure == ctx.err() ? "the caller's context is done: " + failure.getMessage()
+                    : failure.getMessage() + originSuffix(DeadlineOrigin.from(ctx));
+            return new FailedCall<>(callOptions, Status.fromCode(GrpcKeys.codeOf(failure))
+                    .withDescription("not started: " + why).withCause(failure));
         }
         CallOptions options = callOptions;
         @Nullable DeadlineOrigin origin = null;
         long budgetNanos = -1;
-        Optional<Duration> remaining = ctx.remaining();
-        if (remaining.isPresent()) {
-            long remainingNanos = Durations.nanos(remaining.get());
-            long budget = Durations.minus(remainingNanos, reserveNanos);
-            if (budget < minBudgetNanos) {
-                String why = "not started: budget " + Durations.format(budget) + " (remaining "
-                        + Durations.format(remainingNanos) + " less the per-hop reserve "
-                        + Durations.format(reserveNanos) + ") is below the minimum " + Durations.format(minBudgetNanos)
-                        + originSuffix(DeadlineOrigin.from(ctx));
-                return new FailedCall<>(callOptions, Status.DEADLINE_EXCEEDED.withDescription(why)
-                        .withCause(new DeadlineExceededException(why, null)));
-            }
+        Duration budget = plan.budget();
+        if (budget != null) {
+            long nanos = Durations.nanos(budget);
             Deadline own = callOptions.getDeadline();
             // Compared by time remaining: a Deadline refuses to compare with one made on another ticker.
-            if (own == null || own.timeRemaining(NANOSECONDS) > budget) {
-                options = callOptions.withDeadline(Deadline.after(budget, NANOSECONDS, ticker));
-                budgetNanos = budget;
-                origin = DeadlineOrigin.from(ctx);
+            if (own == null || own.timeRemaining(NANOSECONDS) > nanos) {
+                options = callOptions.withDeadline(Deadline.after(nanos, NANOSECONDS, ticker));
+                budgetNanos = nanos;
+                origin = plan.origin();
             }
         }
         if (origin == null && options.getDeadline() != null) {
@@ -137,7 +131,8 @@ public final class TetherClientInterceptor implements ClientInterceptor {
             grpcContext.detach(previous);
         }
         String peer = next.authority() + "/" + name;
-        return new TetherClientCall<>(call, ctx, grpcContext, origin, peer, budgetNanos, reserveNanos);
+        return new TetherClientCall<>(call, ctx, grpcContext, origin, peer, budgetNanos,
+                Durations.nanos(policy.perHopReserve()));
     }
 
     static String originSuffix(@Nullable DeadlineOrigin origin) {
@@ -147,8 +142,7 @@ public final class TetherClientInterceptor implements ClientInterceptor {
     /** The configuration of a {@link TetherClientInterceptor}. */
     public static final class Builder {
         private final String service;
-        private long reserveNanos = Duration.ofMillis(5).toNanos();
-        private long minBudgetNanos = Duration.ofMillis(1).toNanos();
+        private OutboundBudget policy = DEFAULT_POLICY;
         private Deadline.Ticker ticker = Deadline.getSystemTicker();
 
         private Builder(String service) {
@@ -156,29 +150,20 @@ public final class TetherClientInterceptor implements ClientInterceptor {
         }
 
         /**
-         * Time the caller keeps for itself on every call: the call's deadline is this much earlier than the
-         * context's. Default 5 ms. Zero is allowed.
-         *
-         * @throws IllegalArgumentException if negative
+         * The budget policy shared with Tether's HTTP clients: its per-hop reserve and minimum apply (its header
+         * choices do not: gRPC sends the deadline as {@code grpc-timeout} itself). Default: a 5 ms reserve and a
+         * 1 ms minimum.
          */
-        public Builder perHopReserve(Duration reserve) {
-            this.reserveNanos = Durations.nonNegative(reserve, "reserve");
+        public Builder budget(OutboundBudget policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
             return this;
         }
 
         /**
-         * The smallest budget worth sending: below it the call fails at once without being started. Default 1 ms.
-         *
-         * @throws IllegalArgumentException if negative
-         */
-        public Builder minBudget(Duration minBudget) {
-            this.minBudgetNanos = Durations.nonNegative(minBudget, "minBudget");
-            return this;
-        }
-
-        /**
-         * The ticker the call deadlines are made with. The default is the system's; tests pass one that follows
-         * the {@link dev.tether.ManualTimeSource} their contexts use.
+         * The ticker call deadlines are made with. Default: the system's, as gRPC's own. It must be the ticker of
+         * any {@code io.grpc.Context} deadline in force where calls are made (gRPC refuses to compare deadlines
+         * of different tickers), so only tests that run a gRPC server on a ticker following a
+         * {@link dev.tether.ManualTimeSource} pass that same ticker here.
          */
         public Builder ticker(Deadline.Ticker ticker) {
             this.ticker = Objects.requireNonNull(ticker, "ticker");

@@ -6,6 +6,9 @@ import dev.tether.CancellableContext;
 import dev.tether.Context;
 import dev.tether.wire.DeadlineOrigin;
 import dev.tether.wire.EndedEarly;
+import dev.tether.wire.GrpcTimeout;
+import dev.tether.wire.InboundBudget;
+import dev.tether.wire.WireHeaders;
 import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -14,7 +17,6 @@ import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.Objects;
-import org.jspecify.annotations.Nullable;
 
 /**
  * A server interceptor that runs each gRPC call under a Tether request context: its deadline comes from the
@@ -25,21 +27,25 @@ import org.jspecify.annotations.Nullable;
  * {@snippet :
  * Server server = ServerBuilder.forPort(8443)
  *         .addService(ServerInterceptors.intercept(new OrdersService(),
- *                 TetherServerInterceptor.builder("orders").maxBudget(Duration.ofSeconds(5)).build()))
+ *                 TetherServerInterceptor.builder("orders")
+ *                         .budget(InboundBudget.builder().maxBudget(Duration.ofSeconds(5)).build())
+ *                         .build()))
  *         .build();
  * // in OrdersService: Context.current().deadline(), Blocking.await(Context.current(), future), ...
  * }
  *
  * <h2>The request context</h2>
  * <ul>
- *   <li><b>Budget</b>: the call's remaining gRPC deadline ({@code grpc-timeout}, which gRPC parses) less
- *       {@link Builder#reserve}, never more than {@link Builder#maxBudget}; {@link Builder#defaultBudget} when
- *       the call has no deadline. Below {@link Builder#minBudget} the handler is not started: the call closes
- *       at once with {@code DEADLINE_EXCEEDED} and {@code tether-ended}.</li>
+ *   <li><b>Budget</b>: read by the {@linkplain Builder#budget budget policy} shared with Tether's HTTP servers
+ *       ({@link InboundBudget}): the call's remaining gRPC deadline ({@code grpc-timeout}, which gRPC parses)
+ *       or a smaller {@code tether-budget}, capped by the server's maximum, less the reserve; the policy's
+ *       default when the call has no deadline. Below the policy's minimum the handler is not started: the call
+ *       closes at once with {@code DEADLINE_EXCEEDED} and {@code tether-ended}.</li>
  *   <li><b>Origin</b>: bound with {@link DeadlineOrigin#bindTo}, so a client interceptor passes it on: the
  *       {@code tether-deadline-origin} the client sent when the client's deadline is the one in force, this
  *       server and the method when its own maximum or default is. A value that is malformed or longer than
- *       {@link DeadlineOrigin#MAX_HEADER} is ignored (the deadline then has no known origin).</li>
+ *       {@link DeadlineOrigin#MAX_HEADER} is ignored, and so is a missing one: the origin is then
+ *       {@code peer/grpc-timeout}, a peer that did not say.</li>
  *   <li><b>End</b>: the context is cancelled with a {@link CallEndedException} when the gRPC call ends on gRPC's
  *       side (completed, cancelled by the client, gRPC's deadline passed). When it ends first, by its own
  *       deadline or because {@link Builder#parent} ended, the call is closed at once with
@@ -72,22 +78,18 @@ public final class TetherServerInterceptor implements ServerInterceptor {
 
     private static final System.Logger LOG = System.getLogger(TetherServerInterceptor.class.getName());
 
+    private static final InboundBudget DEFAULT_POLICY = InboundBudget.builder()
+            .reserve(Duration.ofMillis(5)).minBudget(Duration.ofMillis(1)).build();
+
     private final String service;
+    private final InboundBudget policy;
     private final Context parent;
-    private final long maxBudgetNanos;
-    private final long reserveNanos;
-    private final long defaultBudgetNanos;
-    private final long minBudgetNanos;
     private final boolean interruptHandlers;
 
     private TetherServerInterceptor(Builder b) {
         this.service = b.service;
+        this.policy = b.policy;
         this.parent = b.parent;
-        this.maxBudgetNanos = b.maxBudgetNanos;
-        this.reserveNanos = b.reserveNanos;
-        this.defaultBudgetNanos = Math.min(b.defaultBudgetNanos < 0 ? b.maxBudgetNanos : b.defaultBudgetNanos,
-                b.maxBudgetNanos);
-        this.minBudgetNanos = b.minBudgetNanos;
         this.interruptHandlers = b.interruptHandlers;
     }
 
@@ -110,62 +112,37 @@ public final class TetherServerInterceptor implements ServerInterceptor {
         io.grpc.Context callContext = io.grpc.Context.current();
         String method = call.getMethodDescriptor().getFullMethodName();
         Deadline deadline = callContext.getDeadline();
-        long budget;
-        @Nullable DeadlineOrigin origin;
-        if (deadline != null) {
-            long fromClient = Durations.minus(deadline.timeRemaining(NANOSECONDS), reserveNanos);
-            if (fromClient <= maxBudgetNanos) {
-                budget = fromClient;
-                origin = inboundOrigin(headers, method);
-            } else {
-                budget = maxBudgetNanos;
-                origin = DeadlineOrigin.sanitized(service, method);
-            }
-        } else {
-            budget = defaultBudgetNanos;
-            origin = DeadlineOrigin.sanitized(service, method);
+        // gRPC has parsed grpc-timeout into the call's deadline, which is what it enforces: that is the offer.
+        String grpcTimeout = deadline == null ? null
+                : GrpcTimeout.format(Duration.ofNanos(deadline.timeRemaining(NANOSECONDS)));
+        InboundBudget.Result read = policy.read(name -> name.equals(WireHeaders.GRPC_TIMEOUT) ? grpcTimeout
+                : headers.get(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER)));
+        if (!read.notes().isEmpty()) {
+            LOG.log(System.Logger.Level.DEBUG, () -> method + ": " + String.join("; ", read.notes()));
         }
-        if (budget < minBudgetNanos) {
+        DeadlineOrigin origin = read.origin(DeadlineOrigin.sanitized(service, method));
+        long budget = Durations.nanos(read.budget());
+        if (read.belowMinimum()) {
             String why = "budget " + Durations.format(budget) + " is below the server's minimum "
-                    + Durations.format(minBudgetNanos) + TetherClientInterceptor.originSuffix(origin);
+                    + Durations.format(Durations.nanos(policy.minBudget())) + " (" + read + ")";
             Metadata trailers = new Metadata();
             trailers.put(GrpcKeys.ENDED, new EndedEarly(EndedEarly.Kind.DEADLINE_EXCEEDED, why).headerValue());
             call.close(Status.DEADLINE_EXCEEDED.withDescription("not started: " + why), trailers);
             return new ServerCall.Listener<>() {
             };
         }
-        CancellableContext request = parent.withTimeout(Duration.ofNanos(budget));
-        Context bound = origin != null ? origin.bindTo(request) : request;
-        ServerCallBridge<ReqT, RespT> bridge = new ServerCallBridge<>(call, request, bound,
+        CancellableContext request = parent.withTimeout(read.budget());
+        ServerCallBridge<ReqT, RespT> bridge = new ServerCallBridge<>(call, request, origin.bindTo(request),
                 callContext.withCancellation(), interruptHandlers ? new HandlerInterrupter() : null,
                 budget, origin);
         return bridge.start(callContext, next, headers);
     }
 
-    private static @Nullable DeadlineOrigin inboundOrigin(Metadata headers, String method) {
-        String value = headers.get(GrpcKeys.ORIGIN);
-        if (value == null) {
-            return null;
-        }
-        try {
-            return DeadlineOrigin.parse(value);
-        } catch (IllegalArgumentException e) {
-            // Degrade and report: the call goes on, the deadline just has no known origin. The parser's message
-            // is bounded; the value is not repeated.
-            LOG.log(System.Logger.Level.DEBUG, () -> method + ": ignored " + GrpcKeys.ORIGIN.name() + ": "
-                    + e.getMessage());
-            return null;
-        }
-    }
-
     /** The configuration of a {@link TetherServerInterceptor}. */
     public static final class Builder {
         private final String service;
+        private InboundBudget policy = DEFAULT_POLICY;
         private Context parent = Context.background();
-        private long maxBudgetNanos = Duration.ofSeconds(30).toNanos();
-        private long reserveNanos = Duration.ofMillis(5).toNanos();
-        private long defaultBudgetNanos = -1;
-        private long minBudgetNanos = Duration.ofMillis(1).toNanos();
         private boolean interruptHandlers;
 
         private Builder(String service) {
@@ -173,43 +150,12 @@ public final class TetherServerInterceptor implements ServerInterceptor {
         }
 
         /**
-         * The longest budget any call gets, whatever its client sent: the server's own limit. Default 30 s.
-         *
-         * @throws IllegalArgumentException if zero or negative
+         * The budget policy shared with Tether's HTTP servers: the server's maximum, the default for calls without
+         * a deadline, the reserve for the response and the minimum worth starting a handler for. Default: 30 s
+         * maximum and default, a 5 ms reserve, a 1 ms minimum.
          */
-        public Builder maxBudget(Duration maxBudget) {
-            this.maxBudgetNanos = Durations.positive(maxBudget, "maxBudget");
-            return this;
-        }
-
-        /**
-         * Time kept back from the client's deadline for the response to travel back: the request context ends
-         * this much before gRPC's deadline for the call, so the client can read why. Default 5 ms.
-         *
-         * @throws IllegalArgumentException if negative
-         */
-        public Builder reserve(Duration reserve) {
-            this.reserveNanos = Durations.nonNegative(reserve, "reserve");
-            return this;
-        }
-
-        /**
-         * The budget of a call that comes without a deadline. Default: {@link #maxBudget}, which also caps it.
-         *
-         * @throws IllegalArgumentException if zero or negative
-         */
-        public Builder defaultBudget(Duration defaultBudget) {
-            this.defaultBudgetNanos = Durations.positive(defaultBudget, "defaultBudget");
-            return this;
-        }
-
-        /**
-         * The smallest budget worth starting a handler for; below it the call fails at once. Default 1 ms.
-         *
-         * @throws IllegalArgumentException if negative
-         */
-        public Builder minBudget(Duration minBudget) {
-            this.minBudgetNanos = Durations.nonNegative(minBudget, "minBudget");
+        public Builder budget(InboundBudget policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
             return this;
         }
 
