@@ -238,14 +238,17 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
     /**
      * A handler that gives up because a context ended (it throws a context's error, or anything caused by one,
      * or a call it made ended early downstream) has answered, not crashed: the call closes with the matching
-     * status and {@code tether-ended}, as if it had passed the exception to {@code onError}. Anything else goes on
-     * to gRPC,
-     * unless the request context closed the call already, when the failure is the handler noticing that.
+     * status and {@code tether-ended}, as if it had passed the exception to {@code onError}; when the call is over
+     * already (the request context closed it, or the client went away) there is no one to answer. Anything else
+     * goes on to gRPC.
      */
     private void handlerFailed(RuntimeException e) {
         boolean rethrow;
         synchronized (this) {
             if (closedEarly) {
+                rethrow = false;
+            } else if (request.cause() instanceof CallEndedException && GrpcKeys.findDone(e) != null) {
+                closed = true;    // the call is over: the handler noticed, and there is no one to answer
                 rethrow = false;
             } else if (!closed && (GrpcKeys.findDone(e) != null || findPeerEnded(e) != null)) {
                 close(Status.UNKNOWN.withCause(e), new Metadata());

@@ -90,12 +90,15 @@ final class TetherClientCall<ReqT, RespT> extends ForwardingClientCall.SimpleFor
         }
         ContextDoneException local = ctx.err();
         String ended = trailers.get(GrpcKeys.ENDED);
-        if (ended != null) {
-            return status.withCause(new PeerEndedException(peer, readEnded(ended, status), local));
-        }
         Status.Code code = status.getCode();
-        if (local != null && (code == Status.Code.CANCELLED || code == Status.Code.DEADLINE_EXCEEDED)) {
+        if (local != null
+                && (ended != null || code == Status.Code.CANCELLED || code == Status.Code.DEADLINE_EXCEEDED)) {
+            // The caller's own context ended: that is what the caller must hear. A server's tether-ended now is
+            // most likely its echo of our cancel (a transport may deliver the server's close before our cancel's).
             return Status.fromCode(GrpcKeys.codeOf(local)).withDescription(status.getDescription()).withCause(local);
+        }
+        if (ended != null) {
+            return status.withCause(new PeerEndedException(peer, readEnded(ended, status), null));
         }
         if (code == Status.Code.DEADLINE_EXCEEDED && budgetNanos >= 0) {
             String why = "deadline of " + peer + " passed: a budget of " + Durations.format(budgetNanos)

@@ -52,10 +52,10 @@ import org.jspecify.annotations.Nullable;
  * The interceptor sets the cause of the status the call ends with, so {@code StatusRuntimeException.getCause()}
  * says what ended it:
  * <ul>
- *   <li>the server sent {@code tether-ended}: a {@link dev.tether.wire.PeerEndedException} with the server's kind
- *       and reason (its own cause is the caller's context error, when that is done too);</li>
  *   <li>the caller's context ended: its {@link Context#err()}, and the status code follows it
  *       ({@code DEADLINE_EXCEEDED} for a deadline, {@code CANCELLED} otherwise);</li>
+ *   <li>else, the server sent {@code tether-ended}: a {@link dev.tether.wire.PeerEndedException} with the
+ *       server's kind and reason;</li>
  *   <li>the deadline taken from the context passed: a {@link dev.tether.DeadlineExceededException} naming the
  *       budget, the reserve and the origin.</li>
  * </ul>

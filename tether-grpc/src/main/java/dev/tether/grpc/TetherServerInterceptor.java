@@ -53,6 +53,10 @@ import java.util.Objects;
  *       client still has the reserve to read it; whatever the handler sends after that is dropped.</li>
  * </ul>
  *
+ * <p>gRPC tells a server that its client cancelled by cancelling the call's {@code io.grpc.Context} on the
+ * server's executor (never on a transport thread), so the request context hears of it as soon as that executor
+ * has a free thread: size it so that handlers blocked in calls cannot take every thread.
+ *
  * <h2>The handler's io.grpc.Context</h2>
  * Callbacks run with a child of the call's {@code io.grpc.Context} bound, which is cancelled when the request
  * context ends (with a {@code StatusRuntimeException} cause whose code matches), and ends when the call's does.
