@@ -76,7 +76,7 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
             };
         }
         ServerCall.Listener<ReqT>[] listener = newListenerHolder();
-        inContext(() -> listener[0] = next.startCall(this, headers));
+        inContext(() -> listener[0] = next.startCall(this, headers), true);
         return listener[0] == null ? new ServerCall.Listener<>() {
         } : new BoundListener(listener[0]);
     }
@@ -264,17 +264,25 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
         }
     }
 
-    /** Runs one callback with the request context and the handler's io.grpc.Context bound. */
-    void inContext(Runnable callback) {
+    /**
+     * Runs one callback with the request context and the handler's io.grpc.Context bound. A callback that starts
+     * work ({@code startCall}, a message, the half-close, readiness) is skipped once the request context is done,
+     * as gRPC skips them on a cancelled call: the call is closed or closing, and a handler started now would run
+     * under a context that ended before it began, where no interrupt would ever reach it. {@code onCancel} and
+     * {@code onComplete} always run.
+     */
+    void inContext(Runnable callback, boolean startsWork) {
         io.grpc.Context previous = grpcContext.attach();
         Scope scope = bound.attach();
         try {
             HandlerInterrupter i = interrupter;
             if (i != null) {
-                i.enter();
+                i.enter();   // before the check: a fire() after it interrupts the callback, one before it is seen
             }
             try {
-                callback.run();
+                if (!startsWork || !request.isDone()) {
+                    callback.run();
+                }
             } catch (RuntimeException e) {
                 handlerFailed(e);
             } finally {
@@ -296,27 +304,27 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
 
         @Override
         public void onMessage(ReqT message) {
-            inContext(() -> super.onMessage(message));
+            inContext(() -> super.onMessage(message), true);
         }
 
         @Override
         public void onHalfClose() {
-            inContext(super::onHalfClose);
+            inContext(super::onHalfClose, true);
         }
 
         @Override
         public void onCancel() {
-            inContext(super::onCancel);
+            inContext(super::onCancel, false);
         }
 
         @Override
         public void onComplete() {
-            inContext(super::onComplete);
+            inContext(super::onComplete, false);
         }
 
         @Override
         public void onReady() {
-            inContext(super::onReady);
+            inContext(super::onReady, true);
         }
     }
 }
