@@ -37,7 +37,21 @@ final class Echo {
             .setResponseMarshaller(UTF8)
             .build();
 
+    static final MethodDescriptor<String, String> COLLECT = MethodDescriptor.<String, String>newBuilder()
+            .setType(MethodDescriptor.MethodType.CLIENT_STREAMING)
+            .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "Collect"))
+            .setRequestMarshaller(UTF8)
+            .setResponseMarshaller(UTF8)
+            .build();
+
     private Echo() {
+    }
+
+    /** The service with {@code handler} as its one client-streaming method. */
+    static ServerServiceDefinition streaming(ServerCalls.ClientStreamingMethod<String, String> handler) {
+        return ServerServiceDefinition.builder(SERVICE)
+                .addMethod(COLLECT, ServerCalls.asyncClientStreamingCall(handler))
+                .build();
     }
 
     /** The service with {@code handler} as its one unary method. */
