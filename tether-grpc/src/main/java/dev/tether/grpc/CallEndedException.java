@@ -28,10 +28,15 @@ public final class CallEndedException extends RuntimeException {
     private final String method;
 
     CallEndedException(How how, String method, @Nullable Throwable cause) {
-        super(message(Objects.requireNonNull(how, "how"), Objects.requireNonNull(method, "method")), cause,
-                false, false);
-        this.how = how;
-        this.method = method;
+        // One per call, made when it ends: the message is put together only if someone reads it.
+        super(null, cause, false, false);
+        this.how = Objects.requireNonNull(how, "how");
+        this.method = Objects.requireNonNull(method, "method");
+    }
+
+    @Override
+    public String getMessage() {
+        return message(how, method);
     }
 
     /** How the call ended. */

@@ -7,6 +7,7 @@ import dev.tether.wire.EndedEarly;
 import dev.tether.wire.WireHeaders;
 import io.grpc.Metadata;
 import io.grpc.Status;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /** The metadata keys of the wire protocol, and the mapping between Tether's errors and gRPC status codes. */
@@ -16,7 +17,21 @@ final class GrpcKeys {
 
     static final Metadata.Key<String> ENDED = Metadata.Key.of(WireHeaders.ENDED, Metadata.ASCII_STRING_MARSHALLER);
 
+    // The other request headers the budget policy reads, made once: a Metadata.Key is checked and copied when made.
+    private static final Map<String, Metadata.Key<String>> READ = Map.of(
+            WireHeaders.ORIGIN, ORIGIN,
+            WireHeaders.BUDGET, Metadata.Key.of(WireHeaders.BUDGET, Metadata.ASCII_STRING_MARSHALLER),
+            WireHeaders.ENVOY_TIMEOUT, Metadata.Key.of(WireHeaders.ENVOY_TIMEOUT, Metadata.ASCII_STRING_MARSHALLER),
+            WireHeaders.FINAGLE_DEADLINE, Metadata.Key.of(WireHeaders.FINAGLE_DEADLINE,
+                    Metadata.ASCII_STRING_MARSHALLER));
+
     private GrpcKeys() {
+    }
+
+    /** The ASCII metadata key of a lower-case header name. */
+    static Metadata.Key<String> ascii(String name) {
+        Metadata.Key<String> key = READ.get(name);
+        return key != null ? key : Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER);
     }
 
     /** DEADLINE_EXCEEDED for a deadline, CANCELLED for everything else that ends a context. */

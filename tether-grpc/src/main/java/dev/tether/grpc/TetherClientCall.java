@@ -32,7 +32,8 @@ final class TetherClientCall<ReqT, RespT> extends ForwardingClientCall.SimpleFor
     private final Context ctx;
     private final io.grpc.Context.CancellableContext grpcContext;
     private final @Nullable DeadlineOrigin origin;
-    private final String peer;
+    private final String authority;
+    private final String method;
     /** The deadline sent, when it came from the context's budget; -1 when the call's own deadline was earlier. */
     private final long budgetNanos;
     private final long reserveNanos;
@@ -40,12 +41,13 @@ final class TetherClientCall<ReqT, RespT> extends ForwardingClientCall.SimpleFor
     private volatile @Nullable Registration registration;
 
     TetherClientCall(ClientCall<ReqT, RespT> delegate, Context ctx, io.grpc.Context.CancellableContext grpcContext,
-            @Nullable DeadlineOrigin origin, String peer, long budgetNanos, long reserveNanos) {
+            @Nullable DeadlineOrigin origin, String authority, String method, long budgetNanos, long reserveNanos) {
         super(delegate);
         this.ctx = ctx;
         this.grpcContext = grpcContext;
         this.origin = origin;
-        this.peer = peer;
+        this.authority = authority;
+        this.method = method;
         this.budgetNanos = budgetNanos;
         this.reserveNanos = reserveNanos;
     }
@@ -98,15 +100,20 @@ final class TetherClientCall<ReqT, RespT> extends ForwardingClientCall.SimpleFor
             return Status.fromCode(GrpcKeys.codeOf(local)).withDescription(status.getDescription()).withCause(local);
         }
         if (ended != null) {
-            return status.withCause(new PeerEndedException(peer, readEnded(ended, status), null));
+            return status.withCause(new PeerEndedException(peer(), readEnded(ended, status), null));
         }
         if (code == Status.Code.DEADLINE_EXCEEDED && budgetNanos >= 0) {
-            String why = "deadline of " + peer + " passed: a budget of " + Durations.format(budgetNanos)
+            String why = "deadline of " + peer() + " passed: a budget of " + Durations.format(budgetNanos)
                     + " from the caller's context, less the per-hop reserve " + Durations.format(reserveNanos)
                     + TetherClientInterceptor.originSuffix(origin);
             return status.withCause(new DeadlineExceededException(why, status.getCause()));
         }
         return status;
+    }
+
+    /** Whom the call went to, for messages: made only when a call fails. */
+    private String peer() {
+        return authority + "/" + method;
     }
 
     private static EndedEarly readEnded(String value, Status status) {

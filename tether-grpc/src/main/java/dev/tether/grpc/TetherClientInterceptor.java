@@ -67,12 +67,12 @@ public final class TetherClientInterceptor implements ClientInterceptor {
     private static final OutboundBudget DEFAULT_POLICY = OutboundBudget.builder()
             .perHopReserve(Duration.ofMillis(5)).minBudget(Duration.ofMillis(1)).build();
 
-    private final String service;
+    private final SelfOrigins selfOrigins;
     private final OutboundBudget policy;
     private final Deadline.Ticker ticker;
 
     private TetherClientInterceptor(Builder builder) {
-        this.service = builder.service;
+        this.selfOrigins = new SelfOrigins(builder.service);
         this.policy = builder.policy;
         this.ticker = builder.ticker;
     }
@@ -119,7 +119,7 @@ public final class TetherClientInterceptor implements ClientInterceptor {
         }
         if (origin == null && options.getDeadline() != null) {
             // The deadline is this call's own, or one this service set without naming itself.
-            origin = DeadlineOrigin.sanitized(service, name);
+            origin = selfOrigins.get(name);
         }
         io.grpc.Context.CancellableContext grpcContext = io.grpc.Context.current().withCancellation();
         ClientCall<ReqT, RespT> call;
@@ -130,8 +130,7 @@ public final class TetherClientInterceptor implements ClientInterceptor {
         } finally {
             grpcContext.detach(previous);
         }
-        String peer = next.authority() + "/" + name;
-        return new TetherClientCall<>(call, ctx, grpcContext, origin, peer, budgetNanos,
+        return new TetherClientCall<>(call, ctx, grpcContext, origin, next.authority(), name, budgetNanos,
                 Durations.nanos(policy.perHopReserve()));
     }
 

@@ -85,13 +85,13 @@ public final class TetherServerInterceptor implements ServerInterceptor {
     private static final InboundBudget DEFAULT_POLICY = InboundBudget.builder()
             .reserve(Duration.ofMillis(5)).minBudget(Duration.ofMillis(1)).build();
 
-    private final String service;
+    private final SelfOrigins selfOrigins;
     private final InboundBudget policy;
     private final Context parent;
     private final boolean interruptHandlers;
 
     private TetherServerInterceptor(Builder b) {
-        this.service = b.service;
+        this.selfOrigins = new SelfOrigins(b.service);
         this.policy = b.policy;
         this.parent = b.parent;
         this.interruptHandlers = b.interruptHandlers;
@@ -120,11 +120,11 @@ public final class TetherServerInterceptor implements ServerInterceptor {
         String grpcTimeout = deadline == null ? null
                 : GrpcTimeout.format(Duration.ofNanos(deadline.timeRemaining(NANOSECONDS)));
         InboundBudget.Result read = policy.read(name -> name.equals(WireHeaders.GRPC_TIMEOUT) ? grpcTimeout
-                : headers.get(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER)));
+                : headers.get(GrpcKeys.ascii(name)));
         if (!read.notes().isEmpty()) {
             LOG.log(System.Logger.Level.DEBUG, () -> method + ": " + String.join("; ", read.notes()));
         }
-        DeadlineOrigin origin = read.origin(DeadlineOrigin.sanitized(service, method));
+        DeadlineOrigin origin = read.origin(selfOrigins.get(method));
         long budget = Durations.nanos(read.budget());
         if (read.belowMinimum()) {
             String why = "budget " + Durations.format(budget) + " is below the server's minimum "
