@@ -35,7 +35,9 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  * {@code ServerCall} is not thread-safe, so every method that reaches it holds this object's monitor, and the
  * {@code closed} flag makes the first close win: after the request context closed the call, a late answer from
- * the handler is dropped, as the response of a timed-out HTTP handler is. No user code runs under the monitor.
+ * the handler is dropped, as the response of a timed-out HTTP handler is. The monitor is held only around
+ * {@code ServerCall} methods, which do not block (with a client on a direct executor over the in-process
+ * transport, gRPC may run that client's callbacks inside them).
  * The request context and the handler's {@code io.grpc.Context} are both children of what the call ends with, so
  * both are released when it ends.
  */
