@@ -109,7 +109,7 @@ public class GrpcInterceptorBench {
         plainChannel = InProcessChannelBuilder.forName(name + "-plain").directExecutor().build();
         tetherChannel = InProcessChannelBuilder.forName(name + "-tether").directExecutor().build();
         tethered = ClientInterceptors.intercept(tetherChannel, TetherClientInterceptor.create("bench-client"));
-        request = Context.background().withTimeout(Duration.ofSeconds(10));
+        request = Context.background().withTimeout(Duration.ofHours(1));
     }
 
     @TearDown(Level.Trial)
