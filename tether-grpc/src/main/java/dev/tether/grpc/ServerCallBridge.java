@@ -8,6 +8,7 @@ import dev.tether.Scope;
 import dev.tether.wire.DeadlineOrigin;
 import dev.tether.wire.EndedEarly;
 import dev.tether.wire.PeerEndedException;
+import dev.tether.wire.RequestEndedException;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
 import io.grpc.Metadata;
@@ -30,7 +31,8 @@ import org.jspecify.annotations.Nullable;
  *       parent): {@link #contextDone} cancels the handler's {@code io.grpc.Context}, closes the call with the
  *       context's status and {@code tether-ended}, and interrupts the handler if configured to;</li>
  *   <li>gRPC ends the call (a transport thread): the call's {@code io.grpc.Context} is cancelled, and its
- *       listener cancels the request context with a {@link CallEndedException} that says how. A request context
+ *       listener records how in {@code grpcEnd} and cancels the request context with a cause saying so. A
+ *       request context
  *       ended that way has nothing left to tell the client, so {@link #contextDone} then does nothing.</li>
  * </ul>
  * {@code ServerCall} is not thread-safe, so every method that reaches it holds this object's monitor, and the
@@ -43,6 +45,8 @@ import org.jspecify.annotations.Nullable;
  */
 final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
 
+    private enum GrpcEnd { COMPLETED, CANCELLED, DEADLINE_PASSED }
+
     private final CancellableContext request;
     private final Context bound;
     private final io.grpc.Context.CancellableContext grpcContext;
@@ -51,6 +55,8 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
     /** The request's budget and who set its deadline, for the reason sent when it passes. */
     private final long budgetNanos;
     private final @Nullable DeadlineOrigin origin;
+    /** How gRPC ended the call, if it did; written before the request context is cancelled for it. */
+    private volatile @Nullable GrpcEnd grpcEnd;
     private boolean closed;          // guarded by this
     private volatile boolean closedEarly;
 
@@ -90,10 +96,18 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
 
     private void grpcEnded(io.grpc.Context callContext) {
         Throwable cause = callContext.cancellationCause();
-        CallEndedException.How how = cause == null ? CallEndedException.How.COMPLETED
-                : cause instanceof TimeoutException ? CallEndedException.How.DEADLINE_PASSED
-                : CallEndedException.How.CANCELLED;
-        request.cancel(new CallEndedException(how, method, cause));
+        // The same causes as Tether's HTTP servers give, so code under the context reads them alike.
+        if (cause == null) {
+            grpcEnd = GrpcEnd.COMPLETED;
+            request.cancel(RequestEndedException.responseCompleted());
+        } else if (cause instanceof TimeoutException) {
+            grpcEnd = GrpcEnd.DEADLINE_PASSED;
+            request.cancel(new DeadlineExceededException("gRPC deadline of call " + method + " passed", cause));
+        } else {
+            grpcEnd = GrpcEnd.CANCELLED;
+            request.cancel(RequestEndedException.clientDisconnected(
+                    "gRPC call " + method + " cancelled by the client or lost with its connection"));
+        }
     }
 
     private void contextDone() {
@@ -101,10 +115,11 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
         if (err == null) {
             return;   // cannot happen: onDone runs after the context is done
         }
-        if (request.cause() instanceof CallEndedException ended) {
+        GrpcEnd end = grpcEnd;
+        if (end != null) {
             // The call is over: nobody is listening for a status. A handler still working for a client that
             // went away is interrupted; one finishing a completed call is left alone.
-            if (ended.how() != CallEndedException.How.COMPLETED) {
+            if (end != GrpcEnd.COMPLETED) {
                 interruptHandler();
             }
             return;
@@ -172,7 +187,7 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
         ContextDoneException err = request.err();
         Throwable cause = status.getCause();
         EndedEarly ended;
-        if (err != null && !(request.cause() instanceof CallEndedException)) {
+        if (err != null && grpcEnd == null) {
             ended = ended(err);
         } else if (findPeerEnded(cause) instanceof PeerEndedException peer) {
             ended = new EndedEarly(peer.ended().kind(), peer.getMessage());
@@ -249,7 +264,7 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
         synchronized (this) {
             if (closedEarly) {
                 rethrow = false;
-            } else if (request.cause() instanceof CallEndedException && GrpcKeys.findDone(e) != null) {
+            } else if (grpcEnd != null && GrpcKeys.findDone(e) != null) {
                 closed = true;    // the call is over: the handler noticed, and there is no one to answer
                 rethrow = false;
             } else if (!closed && (GrpcKeys.findDone(e) != null || findPeerEnded(e) != null)) {

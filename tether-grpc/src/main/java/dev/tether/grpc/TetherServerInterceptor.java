@@ -46,8 +46,11 @@ import java.util.Objects;
  *       server and the method when its own maximum or default is. A value that is malformed or longer than
  *       {@link DeadlineOrigin#MAX_HEADER} is ignored, and so is a missing one: the origin is then
  *       {@code peer/grpc-timeout}, a peer that did not say.</li>
- *   <li><b>End</b>: the context is cancelled with a {@link CallEndedException} when the gRPC call ends on gRPC's
- *       side (completed, cancelled by the client, gRPC's deadline passed). When it ends first, by its own
+ *   <li><b>End</b>: when the gRPC call ends on gRPC's side, the context is cancelled with the causes Tether's
+ *       HTTP servers use: {@link dev.tether.wire.RequestEndedException#responseCompleted()} when it completed,
+ *       {@link dev.tether.wire.RequestEndedException#clientDisconnected} when the client cancelled it or its
+ *       connection went away, a {@link dev.tether.DeadlineExceededException} when gRPC's own deadline passed
+ *       first (only with no reserve, or clocks apart). When it ends first, by its own
  *       deadline or because {@link Builder#parent} ended, the call is closed at once with
  *       {@code DEADLINE_EXCEEDED} or {@code CANCELLED} and a {@code tether-ended} trailer saying why, while the
  *       client still has the reserve to read it; whatever the handler sends after that is dropped.</li>

@@ -21,6 +21,7 @@ import dev.tether.grpc.Harness.Transport;
 import dev.tether.wire.EndedEarly;
 import dev.tether.wire.InboundBudget;
 import dev.tether.wire.PeerEndedException;
+import dev.tether.wire.RequestEndedException;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.Contexts;
@@ -111,9 +112,9 @@ class CancellationTest {
             assertEquals(Status.Code.CANCELLED, e.getStatus().getCode());
             assertSame(request.err(), e.getCause(), "the caller's own error, with its cause");
             assertEquals("user closed the tab", e.getCause().getCause().getMessage());
-            CallEndedException ended = assertInstanceOf(CallEndedException.class, serverCause.get());
-            assertEquals(CallEndedException.How.CANCELLED, ended.how());
-            assertEquals("test.Echo/Unary", ended.method());
+            RequestEndedException ended = assertInstanceOf(RequestEndedException.class, serverCause.get());
+            assertEquals(RequestEndedException.Why.CLIENT_DISCONNECTED, ended.why());
+            assertTrue(ended.getMessage().contains("test.Echo/Unary"), ended.getMessage());
             assertTrue(handlerGrpcContext.get().isCancelled(), "gRPC's context of the handler is cancelled too");
             assertTrue(tookMillis < 5000, tookMillis + " ms");
         }
@@ -212,8 +213,8 @@ class CancellationTest {
             assertSame(request.err(), e.getCause());
             assertInstanceOf(DeadlineExceededException.class, e.getCause());
             assertTrue(handlerEnded.await(5, SECONDS));
-            assertEquals(CallEndedException.How.CANCELLED,
-                    assertInstanceOf(CallEndedException.class, serverCause.get()).how());
+            assertEquals(RequestEndedException.Why.CLIENT_DISCONNECTED,
+                    assertInstanceOf(RequestEndedException.class, serverCause.get()).why());
         }
     }
 
@@ -267,8 +268,7 @@ class CancellationTest {
             assertTrue(tetherEnded.await(5, SECONDS), "the request context ends when the call completes");
             assertTrue(grpcEnded.await(5, SECONDS), "and so does the handler's io.grpc.Context");
             assertInstanceOf(ContextCancelledException.class, handlerContext.get().err());
-            assertEquals(CallEndedException.How.COMPLETED,
-                    assertInstanceOf(CallEndedException.class, handlerContext.get().cause()).how());
+            assertSame(RequestEndedException.responseCompleted(), handlerContext.get().cause());
         }
     }
 

@@ -19,6 +19,7 @@ import dev.tether.wire.EndedEarly;
 import dev.tether.wire.InboundBudget;
 import dev.tether.wire.OutboundBudget;
 import dev.tether.wire.PeerEndedException;
+import dev.tether.wire.RequestEndedException;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.Deadline;
@@ -153,8 +154,8 @@ class TwoHopChainTest {
             request.cancel(new IllegalStateException("client disconnected from the gateway"));
 
             assertTrue(backEnded.await(5, SECONDS), "the cancel crossed two hops within 5 s");
-            assertEquals(CallEndedException.How.CANCELLED,
-                    assertInstanceOf(CallEndedException.class, backCause.get()).how());
+            assertEquals(RequestEndedException.Why.CLIENT_DISCONNECTED,
+                    assertInstanceOf(RequestEndedException.class, backCause.get()).why());
             ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
                     () -> reply.get(10, SECONDS));
             StatusRuntimeException e = assertInstanceOf(StatusRuntimeException.class, failed.getCause());
