@@ -7,7 +7,7 @@ import dev.tether.DeadlineExceededException;
 import dev.tether.Scope;
 import dev.tether.wire.DeadlineOrigin;
 import dev.tether.wire.EndedEarly;
-import dev.tether.wire.PeerEndedException;
+import dev.tether.wire.InboundCall;
 import dev.tether.wire.RequestEndedException;
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
@@ -189,10 +189,9 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
         EndedEarly ended;
         if (err != null && grpcEnd == null) {
             ended = ended(err);
-        } else if (findPeerEnded(cause) instanceof PeerEndedException peer) {
-            ended = new EndedEarly(peer.ended().kind(), peer.getMessage());
-        } else if (GrpcKeys.findDone(cause) instanceof ContextDoneException own) {
-            ended = EndedEarly.of(own);
+        } else if (cause != null && InboundCall.endedBy(cause) instanceof EndedEarly relayed) {
+            // The same reading as Tether's HTTP servers: a downstream's PeerEndedException or a context's error.
+            ended = relayed;
         } else {
             return status;
         }
@@ -202,15 +201,6 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
         return status.getCode() == Status.Code.UNKNOWN
                 ? Status.fromCode(GrpcKeys.codeOf(ended.kind())).withDescription(describe(ended)).withCause(cause)
                 : status;
-    }
-
-    private static @Nullable PeerEndedException findPeerEnded(@Nullable Throwable t) {
-        for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
-            if (t instanceof PeerEndedException p) {
-                return p;
-            }
-        }
-        return null;
     }
 
     @Override
@@ -267,7 +257,7 @@ final class ServerCallBridge<ReqT, RespT> extends ForwardingServerCall.SimpleFor
             } else if (grpcEnd != null && GrpcKeys.findDone(e) != null) {
                 closed = true;    // the call is over: the handler noticed, and there is no one to answer
                 rethrow = false;
-            } else if (!closed && (GrpcKeys.findDone(e) != null || findPeerEnded(e) != null)) {
+            } else if (!closed && InboundCall.endedBy(e) != null) {
                 close(Status.UNKNOWN.withCause(e), new Metadata());
                 rethrow = false;
             } else {
