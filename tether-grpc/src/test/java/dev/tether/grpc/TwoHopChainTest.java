@@ -163,4 +163,36 @@ class TwoHopChainTest {
             assertSame(request.err(), e.getCause());
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void plainGrpcCallsOfAHandlerStopWhenItsRequestEnds(Transport transport) throws Exception {
+        // The back knows nothing of Tether, and the front calls it with plain gRPC (no Tether interceptor): gRPC's
+        // own propagation through io.grpc.Context carries the end of the front's request context.
+        CountDownLatch backCancelled = new CountDownLatch(1);
+        io.grpc.stub.ServerCalls.UnaryMethod<String, String> plainBack = (request, reply) -> {
+            io.grpc.Context.current().addListener(c -> backCancelled.countDown(), Runnable::run);
+            backEntered.countDown();
+        };
+        InboundBudget frontPolicy = InboundBudget.builder().maxBudget(Duration.ofSeconds(5)).build();
+        try (Harness back = Harness.builder(transport, Echo.service(plainBack)).start();
+                Harness front = Harness.builder(transport, Echo.service((request, reply) -> {
+                    reply.onNext(ClientCalls.blockingUnaryCall(back.channel(), Echo.UNARY, CallOptions.DEFAULT,
+                            request));
+                    reply.onCompleted();
+                })).intercept(TetherServerInterceptor.builder("front").budget(frontPolicy)
+                        .parent(Context.root(time)).build()).start()) {
+            ListenableFuture<String> reply = ClientCalls.futureUnaryCall(
+                    front.channel().newCall(Echo.UNARY, CallOptions.DEFAULT), "order");
+            assertTrue(backEntered.await(10, SECONDS));
+
+            time.advance(Duration.ofSeconds(5));   // the front's request context ends
+
+            assertTrue(backCancelled.await(5, SECONDS), "the back's call was cancelled within 5 s");
+            ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                    () -> reply.get(10, SECONDS));
+            StatusRuntimeException e = assertInstanceOf(StatusRuntimeException.class, failed.getCause());
+            assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
+        }
+    }
 }
