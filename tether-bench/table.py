@@ -83,6 +83,10 @@ ROWS = [
         bytes_per="children"),
     Row("ContentionBench.twoThreads", "two threads: withCancel + cancel on one shared parent (per thread)",
         ["tether", "grpc", "go"]),
+    Row("GrpcInterceptorBench.unary", "in-process unary gRPC call (direct executors), live request context (deadline in 1 h): "
+        "with tether-grpc's client and server interceptors", ["tether", "grpc"],
+        {"grpc": "gRPC: the same call without the interceptors, with a 10 s deadline of its own.",
+         "otel": "No OpenTelemetry figure: this row is a gRPC call.", "go": "The Go program makes no gRPC calls."}),
     Row("RetainedMemory.withCancel", "memory retained per live withCancel child of a live parent",
         ["tether", "grpc", "go"]),
     Row("RetainedMemory.withTimeout", "memory retained per live withTimeout(1 h) child",
