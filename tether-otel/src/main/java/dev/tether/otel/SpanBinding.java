@@ -10,8 +10,10 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A span bound to a Tether context by {@link TetherSpans#bind}: if the context ends before the binding is closed,
- * the span records how, on the thread that ends the context, at that moment. Closing the binding (when the work
+ * A span bound to a Tether context by {@link TetherSpans#bind}: if the context ends early before the binding is
+ * closed, the span records how, on the thread that ends the context, at that moment. A context cancelled because
+ * its request was answered ({@code RequestEndedException.responseCompleted()}) did not end early: nothing is
+ * recorded. Closing the binding (when the work
  * finished normally) stops it; once {@link #close()} returns, the binding writes nothing more to the span, so the
  * span can be ended right after.
  *
@@ -29,9 +31,12 @@ import org.jspecify.annotations.Nullable;
 public final class SpanBinding implements AutoCloseable {
 
     /*
-     * Implementation: the state goes LIVE -> RECORDING -> RECORDED when the context ends first, or LIVE -> CLOSED
+     * Implementation: the state goes LIVE -> RECORDING -> RECORDED (or ENDED_NORMALLY, for a request answered) when
+     * the context ends first, or LIVE -> CLOSED
      * when close() comes first; the two race for LIVE by CAS, so the span is written at most once, and never after
      * close() returned: a close() that loses waits the few attribute writes out (it never blocks on anything else).
+     * The context's listeners run in no set order, so the work may learn of the end from another listener (a
+     * Blocking wait, done()) and close before this one runs: close() then records itself, if the context is done.
      * The onDone action runs with Runnable::run on the thread that ends the context, so the event's timestamp is
      * the moment of cancellation. Nothing here is retained by the context after close() or the context's end.
      */
@@ -50,6 +55,8 @@ public final class SpanBinding implements AutoCloseable {
     private static final int RECORDING = 1;
     private static final int RECORDED = 2;
     private static final int CLOSED = 3;
+    /** The context ended without a cancellation to record: its request was answered. */
+    private static final int ENDED_NORMALLY = 4;
 
     private final Context context;
     private final Span span;
@@ -80,13 +87,15 @@ public final class SpanBinding implements AutoCloseable {
         if (!STATE.compareAndSet(this, LIVE, RECORDING)) {
             return;
         }
+        int outcome = ENDED_NORMALLY;
         try {
             Ended ended = Ended.of(context);
             if (ended != null) {
                 TetherSpans.record(ended, span, budgetMillis);
+                outcome = RECORDED;
             }
         } finally {
-            state = RECORDED;
+            state = outcome;
             if (afterRecord != null) {
                 afterRecord.run();
             }
@@ -103,17 +112,29 @@ public final class SpanBinding implements AutoCloseable {
         return context;
     }
 
-    /** Whether the context ended while bound and the span has recorded it. */
+    /** Whether the context ended early while bound and the span has recorded it. */
     public boolean recorded() {
         return state == RECORDED;
     }
 
+    /** Whether the context's end has been handled: recorded, or found to be a normal end. */
+    boolean fired() {
+        int s = state;
+        return s == RECORDED || s == ENDED_NORMALLY;
+    }
+
     /**
-     * Stops the binding: if the context has not ended yet, it no longer writes to the span and releases its
-     * registration; if it is recording right now, waits until it has finished. Idempotent.
+     * Stops the binding: if the context has not ended, it no longer writes to the span and releases its
+     * registration; if it has ended early and the span has not recorded it yet, records it now; if it is recording
+     * right now, waits until it has finished. Idempotent.
      */
     @Override
     public void close() {
+        if (state == LIVE && context.isDone()) {
+            // Ended, and its onDone action has not run yet: the work may have seen the end through another
+            // listener first and be closing now. Record here, while the span is still open.
+            fire();
+        }
         if (STATE.compareAndSet(this, LIVE, CLOSED)) {
             Registration r = registration;
             if (r != null) {
@@ -132,6 +153,7 @@ public final class SpanBinding implements AutoCloseable {
             case LIVE -> "live";
             case RECORDING -> "recording";
             case RECORDED -> "recorded";
+            case ENDED_NORMALLY -> "ended normally";
             default -> "closed";
         };
         return "SpanBinding[" + span.getSpanContext().getSpanId() + ", " + s + "]";

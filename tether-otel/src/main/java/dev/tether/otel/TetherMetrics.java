@@ -7,6 +7,7 @@ import dev.tether.DeadlineExceededException;
 import dev.tether.spi.ContextObserver;
 import dev.tether.spi.ContextObservers;
 import dev.tether.wire.DeadlineOrigin;
+import dev.tether.wire.InboundCall;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
@@ -45,10 +46,13 @@ import org.jspecify.annotations.Nullable;
  *       <td>{@code context.cancel_type}; {@code context.deadline_origin} for deadlines</td>
  *       <td>when a context ends early: its deadline passed, or it was cancelled with a cause. A cancel without a
  *       cause is how every context is closed after its work (try-with-resources, Go's {@code defer cancel()}),
- *       so it is not counted; neither is a context ended by an ancestor (the ancestor is)</td></tr>
+ *       so it is not counted; nor is a server's cancel of a request it answered
+ *       ({@code RequestEndedException.responseCompleted()}), nor a context ended by an ancestor (the ancestor
+ *       is)</td></tr>
  *   <tr><td>{@value #REMAINING}</td><td>histogram, {@code s}</td>
  *       <td>{@code tether.budget.direction} ({@code inbound} / {@code outbound}), {@code context.deadline_origin}</td>
- *       <td>by {@link #recordBudget}: servers as a request arrives, clients as a call leaves</td></tr>
+ *       <td>by {@link #recordBudget} or {@link #recordInbound}: servers as a request arrives, clients as a call
+ *       leaves</td></tr>
  *   <tr><td>{@value #PROPAGATION}</td><td>histogram, {@code s}</td><td>{@code context.cancel_type}</td>
  *       <td>when an end reached at least one descendant context: the time to end them all</td></tr>
  *   <tr><td>{@value #DESCENDANTS}</td><td>histogram, {@code {context}}</td><td>{@code context.cancel_type}</td>
@@ -64,10 +68,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Where the origin comes from</h2>
  * Servers bind the origin under the context that owns the deadline ({@code origin.bindTo(ctx.withTimeout(b))}),
- * so the context that ends does not carry it itself. The observer therefore notes the origin of each task's
- * context when the task is handed off and keys it by the task's owner, until that owner ends; at most
- * {@value #MAX_TRACKED} owners at once (done ones are swept when it is full), past that the origin is
- * {@code _unknown}.
+ * so the context that ends does not carry it itself. The observer therefore notes the origin it sees below an
+ * owner, when a child context is made there or a task is handed off from there, and keys it by the owner until
+ * the owner ends; {@link #recordInbound} makes sure a server's call is noted. At most {@value #MAX_TRACKED} owners
+ * are remembered at once (done ones are swept when the table is full); past that, and for an owner nothing was
+ * seen under, the origin is {@code _unknown}.
  */
 public final class TetherMetrics {
 
@@ -211,6 +216,23 @@ public final class TetherMetrics {
         this.remaining.record(seconds, attributes);
     }
 
+    /**
+     * Records a server request's budget ({@link InboundCall#budget()}, as granted by the server's policy, with
+     * {@link InboundCall#origin()}) as {@link Direction#INBOUND}, and tells the installed observer the call's
+     * origin, so that if the call's deadline passes it is counted under that origin even when the handler makes no
+     * child context and hands off no task.
+     *
+     * @throws NullPointerException if call is null
+     */
+    public void recordInbound(InboundCall call) {
+        Objects.requireNonNull(call, "call must not be null");
+        recordBudget(call.budget().budget(), call.origin(), Direction.INBOUND);
+        // The observer learns an owner's origin from a child made under the origin-bound context (see
+        // contextCreated); the call's context is such a place, and a child made and closed at once is the only
+        // way the public API reaches its owner. Closing it without a cause is not counted.
+        call.context().withCancel().close();
+    }
+
     /** Owners whose origin is remembered now; for tests of retention. */
     int trackedOrigins() {
         return origins.size();
@@ -231,7 +253,7 @@ public final class TetherMetrics {
                 origin = DeadlineOrigin.from(context);
             }
             cancelled.add(1, deadlineAttributes(origin));
-        } else if (err.getCause() != null) {
+        } else if (err.getCause() != null && !Ended.isNormalEnd(err)) {
             cancelled.add(1, CANCELLED_TYPE);
         }
         if (descendantsEnded > 0) {
@@ -252,7 +274,11 @@ public final class TetherMetrics {
         });
     }
 
+    /** Notes the origin {@code context} names for its owner's deadline, if it names one. */
     private void remember(CancellableContext owner, Context context) {
+        if (owner.isDone()) {
+            return;
+        }
         DeadlineOrigin origin = DeadlineOrigin.from(context);
         if (origin == null || origins.containsKey(owner)) {
             return;
@@ -285,6 +311,18 @@ public final class TetherMetrics {
                 ended(context, byAncestor, descendantsEnded, propagationNanos);
             } catch (RuntimeException e) {
                 // Degrade rather than throw on the cancelling thread: a lost data point, not a broken cancel.
+            }
+        }
+
+        @Override
+        public void contextCreated(CancellableContext context, @Nullable CancellableContext parent) {
+            // A child that shares its parent's deadline sees the origin bound between the two.
+            if (parent != null && parent.deadline().isPresent()) {
+                try {
+                    remember(parent, context);
+                } catch (RuntimeException e) {
+                    // As below.
+                }
             }
         }
 

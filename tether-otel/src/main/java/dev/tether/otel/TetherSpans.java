@@ -81,8 +81,9 @@ public final class TetherSpans {
     private TetherSpans() {}
 
     /**
-     * Records on {@code span} how {@code context} ended, if it has, without a budget. Returns whether the context
-     * was done (and so whether anything was recorded).
+     * Records on {@code span} how {@code context} ended, if it has ended early, without a budget. Returns whether
+     * anything was recorded: false while the context is live, and when it ended because its request was answered
+     * ({@code RequestEndedException.responseCompleted()}, the normal end of a server's request context).
      *
      * @throws NullPointerException if an argument is null
      */
@@ -92,7 +93,7 @@ public final class TetherSpans {
 
     /**
      * Records on {@code span} how {@code context} ended, if it has, with {@code budget} as
-     * {@value #DEADLINE_BUDGET_MS_NAME} (omitted if null). Returns whether the context was done.
+     * {@value #DEADLINE_BUDGET_MS_NAME} (omitted if null). Returns whether anything was recorded.
      *
      * @throws NullPointerException if context or span is null
      */

@@ -12,6 +12,10 @@ import dev.tether.Context;
 import dev.tether.ManualTimeSource;
 import dev.tether.spi.ContextObservers;
 import dev.tether.wire.DeadlineOrigin;
+import dev.tether.wire.InboundBudget;
+import dev.tether.wire.InboundCall;
+import dev.tether.wire.RequestEndedException;
+import dev.tether.wire.WireHeaders;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.HistogramPointData;
@@ -90,6 +94,58 @@ class TetherMetricsTest {
         stopped.cancel(new IllegalStateException("again")); // already done: not a second end
 
         assertEquals(Map.of(Attributes.of(TetherSpans.CANCEL_TYPE, "cancelled"), 1L), counts());
+    }
+
+    @Test
+    void aRequestAnsweredIsNotCountedAndAClientThatWentAwayIs() {
+        installed(TetherMetrics.builder(meterProvider).build());
+
+        Context.background().withCancel().cancel(RequestEndedException.responseCompleted());
+        Context.background().withCancel().cancel(RequestEndedException.clientDisconnected("reset"));
+
+        assertEquals(Map.of(Attributes.of(TetherSpans.CANCEL_TYPE, "cancelled"), 1L), counts());
+    }
+
+    @Test
+    void aServerCallIsRecordedWithItsBudgetAndCountedUnderItsOriginWhenItRunsOut() {
+        TetherMetrics metrics = installed(TetherMetrics.builder(meterProvider).build());
+        InboundBudget policy = InboundBudget.builder().maxBudget(Duration.ofSeconds(10)).timeSource(time).build();
+        Map<String, String> headers = Map.of(WireHeaders.BUDGET, "250m", WireHeaders.ORIGIN, "gateway/checkout");
+        InboundCall call = InboundCall.start(Context.root(time), policy.read(headers::get),
+                DeadlineOrigin.parse("orders/GET:/stock"));
+        InboundCall answered = InboundCall.start(Context.root(time), policy.read(headers::get),
+                DeadlineOrigin.parse("orders/GET:/stock"));
+
+        metrics.recordInbound(call); // the handler makes no child and hands nothing off: only this names the origin
+        metrics.recordInbound(answered);
+        answered.complete();
+        time.advance(Duration.ofMillis(250));
+        assertTrue(call.context().isDone());
+
+        assertEquals(Map.of(Attributes.of(TetherSpans.CANCEL_TYPE, "deadline_exceeded",
+                TetherSpans.DEADLINE_ORIGIN, "gateway"), 1L), counts());
+        HistogramPointData budget = onlyHistogramPoint(TetherMetrics.REMAINING);
+        assertEquals(2, budget.getCount());
+        assertEquals(0.5, budget.getSum(), 1e-9);
+        assertEquals(Attributes.of(TetherMetrics.BUDGET_DIRECTION, "inbound", TetherSpans.DEADLINE_ORIGIN,
+                "gateway"), budget.getAttributes());
+        assertEquals(0, metrics.trackedOrigins());
+    }
+
+    @Test
+    void aChildMadeUnderTheOriginTeachesTheObserverItsOwnersOrigin() throws Exception {
+        installed(TetherMetrics.builder(meterProvider).build());
+        CancellableContext owner = Context.root(time).withTimeout(Duration.ofMillis(100));
+        Context request = DeadlineOrigin.parse("gateway").bindTo(owner);
+
+        try (CancellableContext step = request.withCancel()) {
+            time.advance(Duration.ofMillis(100));
+            assertTrue(step.isDone());
+        }
+        owner.close();
+
+        assertEquals(Map.of(Attributes.of(TetherSpans.CANCEL_TYPE, "deadline_exceeded",
+                TetherSpans.DEADLINE_ORIGIN, "gateway"), 1L), counts());
     }
 
     @Test

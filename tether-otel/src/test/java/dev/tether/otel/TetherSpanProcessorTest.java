@@ -12,6 +12,7 @@ import dev.tether.Scope;
 import dev.tether.TaskGroup;
 import dev.tether.spi.ContextObservers;
 import dev.tether.wire.DeadlineOrigin;
+import dev.tether.wire.RequestEndedException;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import java.time.Duration;
@@ -58,6 +59,39 @@ class TetherSpanProcessorTest {
         assertEquals(300L, attribute("outer").get(TetherSpans.DEADLINE_BUDGET_MS));
         assertEquals(200L, attribute("inner").get(TetherSpans.DEADLINE_BUDGET_MS));
         assertEquals("gateway/checkout", attribute("inner").get(TetherSpans.DEADLINE_ORIGIN));
+        assertEquals(0, tracing.processor.openBindings());
+    }
+
+    @Test
+    void aSpanEndedByCodeThatHeardOfTheEndFirstStillRecordsIt() {
+        for (int round = 0; round < 200; round++) {
+            tracing.exporter.reset();
+            CancellableContext ctx = Context.background().withCancel();
+            Span span;
+            try (Scope s = ctx.attach()) {
+                span = tracing.start("work");
+            }
+            ctx.onDone(span::end, Runnable::run); // in some rounds before the processor's own listener
+
+            ctx.cancel(new IllegalStateException("stop " + round));
+
+            assertEquals("stop " + round, attribute("work").get(TetherSpans.CANCEL_REASON), "round " + round);
+        }
+        assertEquals(0, tracing.processor.openBindings());
+    }
+
+    @Test
+    void spansOfARequestThatWasAnsweredRecordNothing() {
+        CancellableContext request = Context.background().withCancel();
+        Span straggler;
+        try (Scope s = request.attach()) {
+            straggler = tracing.start("straggler");
+        }
+
+        request.cancel(RequestEndedException.responseCompleted());
+        straggler.end();
+
+        assertNull(type("straggler"));
         assertEquals(0, tracing.processor.openBindings());
     }
 

@@ -12,6 +12,7 @@ import dev.tether.Context;
 import dev.tether.ManualTimeSource;
 import dev.tether.wire.DeadlineOrigin;
 import dev.tether.wire.EndedEarly;
+import dev.tether.wire.RequestEndedException;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
@@ -171,6 +172,56 @@ class TetherSpansTest {
         assertTrue(binding.recorded());
         span.end();
         assertEquals("gone", tracing.finished("late").getAttributes().get(TetherSpans.CANCEL_REASON));
+    }
+
+    @Test
+    void workThatLearnsOfTheEndFirstAndClosesStillGetsItRecorded() {
+        // The context's listeners run in no set order: in some rounds the "work" below hears of the end before
+        // the binding does and closes it (then ends the span) before the binding's own listener has run.
+        for (int round = 0; round < 200; round++) {
+            tracing.exporter.reset();
+            Span span = tracing.start("work");
+            CancellableContext ctx = Context.background().withCancel();
+            SpanBinding binding = TetherSpans.bind(ctx, span);
+            ctx.onDone(() -> {
+                binding.close();
+                span.end();
+            }, Runnable::run);
+
+            ctx.cancel(new IllegalStateException("stop " + round));
+
+            assertEquals("stop " + round, tracing.finished("work").getAttributes().get(TetherSpans.CANCEL_REASON),
+                    "round " + round);
+        }
+    }
+
+    @Test
+    void aRequestEndedBecauseItWasAnsweredIsNotACancellation() {
+        Span span = tracing.start("handler");
+        CancellableContext ctx = Context.background().withCancel();
+        SpanBinding binding = TetherSpans.bind(ctx, span);
+
+        ctx.cancel(RequestEndedException.responseCompleted()); // what a server does once the response is complete
+        binding.close();
+        span.end();
+
+        assertFalse(binding.recorded());
+        assertFalse(TetherSpans.recordCancellation(ctx, span));
+        assertTrue(tracing.finished("handler").getAttributes().isEmpty());
+        assertTrue(tracing.finished("handler").getEvents().isEmpty());
+    }
+
+    @Test
+    void aClientThatWentAwayIsACancellation() {
+        Span span = tracing.start("handler");
+        CancellableContext ctx = Context.background().withCancel();
+
+        ctx.cancel(RequestEndedException.clientDisconnected("connection reset"));
+        TetherSpans.recordCancellation(ctx, span);
+        span.end();
+
+        assertEquals("client disconnected: connection reset",
+                tracing.finished("handler").getAttributes().get(TetherSpans.CANCEL_REASON));
     }
 
     @Test

@@ -14,10 +14,10 @@ final class Tracing implements AutoCloseable {
     final InMemorySpanExporter exporter = InMemorySpanExporter.create();
     final SdkTracerProvider provider;
     final Tracer tracer;
-    final TetherSpanProcessor processor;
+    final SpanBindings processor;
 
     private Tracing(boolean withProcessor) {
-        processor = TetherSpanProcessor.create();
+        processor = (SpanBindings) TetherSpanProcessor.create();
         var builder = SdkTracerProvider.builder();
         if (withProcessor) {
             builder.addSpanProcessor(processor);
