@@ -8,8 +8,8 @@ import org.jspecify.annotations.Nullable;
  * so that the caller's exception carries the far end's reason: at a gateway, the message reads
  * {@code orders ended the call early: deadline-exceeded: inventory ended the call early: ...} down the chain.
  *
- * <p>The caller's own context may still be live (the peer's budget can be smaller, capped by the peer's own
- * maximum); when it is done too, clients throw the context's error instead and keep this as its cause.
+ * <p>The caller's own context may still be live (the peer's budget is the caller's less a per-hop reserve, and
+ * the peer may cap it further); when it is done too, clients throw the context's error instead.
  */
 public final class PeerEndedException extends RuntimeException {
 
