@@ -8,12 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tether.Blocking;
 import dev.tether.Context;
+import dev.tether.httpclient.TetherHttpClient;
 import dev.tether.jetty.TetherHandler;
 import dev.tether.spi.ContextObservers;
 import dev.tether.wire.EndedEarly;
 import dev.tether.wire.InboundBudget;
 import dev.tether.wire.OutboundBudget;
-import dev.tether.wire.PeerEndedException;
 import dev.tether.wire.WireHeaders;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
@@ -61,17 +61,17 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A client calls hop 1 ({@code orders}: Jetty behind tether-jetty's {@link TetherHandler}), which calls hop 2
- * ({@code inventory}, the same) over HTTP, sending the rest of its budget and the deadline's origin with
- * tether-wire's {@link OutboundBudget}. Hop 2 takes longer than its budget. The traces show, in one trace, both
+ * ({@code inventory}, the same) over HTTP through tether-httpclient's {@link TetherHttpClient}, which sends the rest
+ * of its budget and the deadline's origin. Hop 2 takes longer than its budget. The traces show, in one trace, both
  * servers' spans with why their request ended: hop 2 ran out of the gateway's budget; hop 1 was cancelled by hop
  * 2's answer, and says so.
  *
  * <p>Each server has an outer handler that plays OpenTelemetry's HTTP server instrumentation: it extracts the W3C
  * trace context, starts the SERVER span, makes it current around the Tether handler, and ends it when the response
  * completes, closing the span's {@link SpanBinding} first. The binding is made by the application handler, the
- * place where both the span and the request's context are current. The call from hop 1 to hop 2 uses the JDK's
- * HttpClient with OutboundBudget's headers and W3C propagation, and turns a {@code tether-ended} answer into a
- * {@link PeerEndedException}: a stand-in for tether-httpclient, which is not written yet.
+ * place where both the span and the request's context are current. Hop 1's call carries the W3C trace context, and
+ * TetherHttpClient turns hop 2's {@code tether-ended} answer into a {@code PeerEndedException}, which fails hop 1's
+ * request and so becomes the cause of its context's end.
  *
  * <p>Real time on loopback: the budgets are generous (2 s at the gateway, 500 ms kept back per hop) so that hop 2's
  * end reaches hop 1 long before hop 1's own deadline, even on a loaded machine.
@@ -116,9 +116,12 @@ class TwoHopHttpTest {
                 .reserve(Duration.ofMillis(50))
                 .build();
         inventory = server("inventory", policy, this::inventory);
-        OutboundBudget outbound = OutboundBudget.builder().perHopReserve(Duration.ofMillis(500)).build();
+        TetherHttpClient inventoryClient = TetherHttpClient.builder(http)
+                .budget(OutboundBudget.builder().perHopReserve(Duration.ofMillis(500)).build())
+                .peer("inventory")
+                .build();
         URI stock = uri(inventory, "/stock");
-        orders = server("orders", policy, request -> orders(request, outbound, stock));
+        orders = server("orders", policy, request -> orders(request, inventoryClient, stock));
     }
 
     @AfterEach
@@ -143,30 +146,20 @@ class TwoHopHttpTest {
         }
     }
 
-    /** Hop 1: asks hop 2, under the request's context, sending the rest of the budget on. */
-    private String orders(Request request, OutboundBudget outbound, URI stock) throws Exception {
+    /** Hop 1: asks hop 2 through tether-httpclient, under the request's context, in a client span. */
+    private String orders(Request request, TetherHttpClient inventoryClient, URI stock) throws Exception {
         Span call = tracer.spanBuilder("GET /stock").setSpanKind(SpanKind.CLIENT).startSpan();
         try (Scope s = call.makeCurrent()) {
-            OutboundBudget.Plan plan = outbound.plan(Context.current());
-            if (plan.failure() != null) {
-                throw plan.failure();
-            }
             metrics.recordBudget(Context.current(), TetherMetrics.Direction.OUTBOUND);
             HttpRequest.Builder builder = HttpRequest.newBuilder(stock);
-            plan.headers().forEach(builder::header);
             W3CTraceContextPropagator.getInstance().inject(
                     io.opentelemetry.context.Context.current(), builder, HttpRequest.Builder::header);
-            HttpResponse<String> response = http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
-            call.setAttribute("http.response.status_code", (long) response.statusCode());
-            if (response.statusCode() == 200) {
-                return "stock: " + response.body();
-            }
-            call.setStatus(StatusCode.ERROR);
-            String ended = response.headers().firstValue(WireHeaders.ENDED).orElse(null);
-            if (ended == null) {
-                throw new IllegalStateException("inventory answered " + response.statusCode());
-            }
-            throw new PeerEndedException("inventory", EndedEarly.parse(ended), null);
+            // Sends the budget left less the per-hop reserve, and the origin; a tether-ended answer throws.
+            HttpResponse<String> response = inventoryClient.send(builder.build(), HttpResponse.BodyHandlers.ofString());
+            return "stock: " + response.body();
+        } catch (RuntimeException | java.io.IOException e) {
+            call.setStatus(StatusCode.ERROR, e.getClass().getSimpleName());
+            throw e;
         } finally {
             call.end();
         }
@@ -227,6 +220,7 @@ class TwoHopHttpTest {
         // The client span between them ended with hop 2's answer, before hop 1's context ended: not a cancellation.
         SpanData client = span(finished, "GET /stock");
         assertNull(client.getAttributes().get(TetherSpans.CANCEL_TYPE));
+        assertEquals("PeerEndedException", client.getStatus().getDescription());
         assertEquals(client.getSpanId(), inventoryServer.getParentSpanId());
         assertEquals(ordersServer.getSpanId(), client.getParentSpanId());
         assertEquals(gateway.getSpanContext().getSpanId(), ordersServer.getParentSpanId());
