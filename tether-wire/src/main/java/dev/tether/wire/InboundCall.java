@@ -329,9 +329,10 @@ public final class InboundCall {
         return null;
     }
 
+    /** Whole milliseconds, rounded down as budgets are; microseconds below one millisecond. */
     static String millis(Duration d) {
-        long micros = d.toNanos() / 1_000L;
-        return micros % 1_000L == 0 ? micros / 1_000L + "ms" : String.format("%.3fms", micros / 1e3);
+        long millis = d.toMillis();
+        return millis == 0 && !d.isZero() ? d.toNanos() / 1_000L + "us" : millis + "ms";
     }
 
     @Override
