@@ -68,7 +68,10 @@ public final class InboundCall {
     // How deep into a cause chain a failure is searched for what it says about an early end.
     private static final int MAX_CAUSES = 8;
 
+    // The request's context: this object is its owner for the request's life, as a TaskGroup owns its own.
+    @SuppressWarnings("CTX007")
     private final CancellableContext cancellable;
+    @SuppressWarnings("CTX007")
     private final Context context;
     private final InboundBudget.Result budget;
     private final DeadlineOrigin origin;
