@@ -149,6 +149,23 @@ class Ratio:
 PEER_RATIO = Ratio("tether", JAVA_PEERS, "Tether ÷ best peer", "B/op: Tether / best peer")
 LEAK_RATIO = Ratio("sampled", ["none"], "SAMPLED ÷ no detector", "B/op: SAMPLED / no detector")
 
+# Across the wire (WireBench, WireLoopbackBench): the same work with and without Tether. Shares the JDK table's
+# columns: "jdk" is the bare JDK client / bare Jetty handler.
+NO_PEER = "Nothing without Tether does this work."
+WIRE_ROWS = [
+    Row("WireBench.formatParse", "GrpcTimeout.format + parse of a 250 ms budget", ["tether"], {"jdk": NO_PEER}),
+    Row("WireBench.readInbound", "InboundBudget.read: tether-budget + origin from a request's headers",
+        ["tether"], {"jdk": NO_PEER}),
+    Row("WireBench.planOutbound", "OutboundBudget.plan: remaining budget less reserve, 3 headers", ["tether"],
+        {"jdk": NO_PEER}),
+    Row("WireBench.serverCall", "InboundCall start + early-end watch + enter/leave + complete (no I/O)",
+        ["tether"], {"jdk": NO_PEER}),
+    Row("WireLoopbackBench.request", "HTTP/1.1 GET over loopback, JDK client to Jetty 12: through TetherHandler",
+        ["tether", "jdk"], {"jdk": "The same handler without TetherHandler, sent the same headers."}),
+    Row("WireLoopbackBench.client", "HTTP/1.1 GET over loopback to a bare Jetty handler: TetherHttpClient",
+        ["tether", "jdk"], {"jdk": "HttpClient.send directly."}),
+]
+
 # Each table: its heading (None for the first), its columns, its rows and its ratio.
 TABLES = [
     (None, COLUMNS, ROWS, PEER_RATIO),

@@ -58,6 +58,7 @@ public final class TetherHandler extends Handler.Wrapper {
 
     private final String service;
     private final InboundBudget policy;
+    @SuppressWarnings("CTX007") // the server's context: every request's parent, held for the server's life
     private final Context parent;
     private final Fallback fallback;
     private final @Nullable Consumer<? super InboundCall> observer;
@@ -166,6 +167,7 @@ public final class TetherHandler extends Handler.Wrapper {
     public static final class Builder {
         private final String service;
         private InboundBudget policy = InboundBudget.builder().build();
+        @SuppressWarnings("CTX007") // configuration, handed to the handler
         private Context parent = Context.background();
         private Fallback fallback = Fallback.gatewayTimeout();
         private @Nullable Consumer<? super InboundCall> observer;

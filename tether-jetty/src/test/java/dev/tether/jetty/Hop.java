@@ -82,6 +82,42 @@ final class Hop implements AutoCloseable {
         return connector.getLocalPort();
     }
 
+    /**
+     * A work that calls the next hop under the request's context and answers with this hop's name and what the
+     * next hop answered: the body of a chain demo's middle hops. A downstream early end escapes as a
+     * {@link dev.tether.wire.PeerEndedException}, which {@link TetherHandler} turns into a 504 carrying the chain.
+     */
+    static Work forward(dev.tether.httpclient.TetherHttpClient next, java.util.function.Function<Request, URI> uri) {
+        return (call, request) -> {
+            java.net.http.HttpResponse<String> answer = next.send(java.net.http.HttpRequest.newBuilder(
+                    uri.apply(request)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            return call.self().service() + " -> " + answer.body();
+        };
+    }
+
+    /**
+     * One line per completed call, for logs and demos: service, budget received and where it came from, the
+     * deadline's origin, how it ended, time spent.
+     * {@snippet :
+     * orders  budget 1930ms (offered 1940ms via tether-budget)  origin gateway/GET:/checkout  completed  12.4 ms
+     * }
+     */
+    static String report(InboundCall call) {
+        InboundBudget.Result budget = call.budget();
+        String received = budget.offered() == null ? "server default"
+                : "offered " + millis(budget.offered()) + " via " + budget.source().header()
+                        + (budget.capped() ? ", capped" : "");
+        String outcome = call.isEndedEarly() ? "ended early: " + call.endedEarly()
+                : call.failure() != null ? "failed: " + call.failure()
+                : "completed";
+        return String.format("%-8s budget %s (%s)  origin %s  %s  %.1f ms", call.self().service(),
+                millis(budget.budget()), received, call.origin(), outcome, call.elapsed().toNanos() / 1e6);
+    }
+
+    private static String millis(java.time.Duration d) {
+        return d.toMillis() + "ms";
+    }
+
     /** Calls completed so far, in order of completion. */
     BlockingQueue<InboundCall> calls() {
         return calls;

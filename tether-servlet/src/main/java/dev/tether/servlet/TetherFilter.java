@@ -171,7 +171,8 @@ public final class TetherFilter implements Filter {
         return s == null ? "TetherFilter[not initialised]" : "TetherFilter[" + s.service + ", " + s.policy + "]";
     }
 
-    /** What a filter was built or initialised with. */
+    /** What a filter was built or initialised with; parent is the server's context, held for the filter's life. */
+    @SuppressWarnings("CTX007")
     record Settings(String service, InboundBudget policy, Context parent, Fallback fallback,
             @Nullable Consumer<? super InboundCall> observer) {
     }
@@ -199,6 +200,7 @@ public final class TetherFilter implements Filter {
     public static final class Builder {
         private final String service;
         private InboundBudget policy = InboundBudget.builder().build();
+        @SuppressWarnings("CTX007") // configuration, handed to the filter
         private Context parent = Context.background();
         private Fallback fallback = Fallback.gatewayTimeout();
         private @Nullable Consumer<? super InboundCall> observer;

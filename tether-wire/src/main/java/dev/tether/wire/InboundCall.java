@@ -68,7 +68,10 @@ public final class InboundCall {
     // How deep into a cause chain a failure is searched for what it says about an early end.
     private static final int MAX_CAUSES = 8;
 
+    // The request's context: this object is its owner for the request's life, as a TaskGroup owns its own.
+    @SuppressWarnings("CTX007")
     private final CancellableContext cancellable;
+    @SuppressWarnings("CTX007")
     private final Context context;
     private final InboundBudget.Result budget;
     private final DeadlineOrigin origin;
@@ -329,9 +332,10 @@ public final class InboundCall {
         return null;
     }
 
+    /** Whole milliseconds, rounded down as budgets are; microseconds below one millisecond. */
     static String millis(Duration d) {
-        long micros = d.toNanos() / 1_000L;
-        return micros % 1_000L == 0 ? micros / 1_000L + "ms" : String.format("%.3fms", micros / 1e3);
+        long millis = d.toMillis();
+        return millis == 0 && !d.isZero() ? d.toNanos() / 1_000L + "us" : millis + "ms";
     }
 
     @Override
