@@ -171,6 +171,8 @@ TABLES = [
     (None, COLUMNS, ROWS, PEER_RATIO),
     ("Structured concurrency and interruption wiring: Tether against the JDK doing the same work", JDK_COLUMNS,
      JDK_ROWS, PEER_RATIO),
+    ("Across the wire: per-request cost of the codec, the server handler and the client", JDK_COLUMNS, WIRE_ROWS,
+     PEER_RATIO),
     ("Leak detection: the same operation with no detector and with one at each level", LEAK_COLUMNS, LEAK_ROWS,
      LEAK_RATIO),
 ]
