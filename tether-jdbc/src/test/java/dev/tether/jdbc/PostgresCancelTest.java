@@ -23,7 +23,6 @@ import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -31,7 +30,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Cancellation and refusal against a real PostgreSQL server, without a pool. */
 @ExtendWith(PostgresExtension.class)
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class PostgresCancelTest {
 
     private static PostgresCluster pg;
@@ -45,11 +44,6 @@ class PostgresCancelTest {
             s.execute("DROP TABLE IF EXISTS refused_marker");
             s.execute("CREATE TABLE refused_marker (id int)");
         }
-    }
-
-    @AfterEach
-    void backToBackground() {
-        assertSame(Context.background(), Context.current());
     }
 
     /**
