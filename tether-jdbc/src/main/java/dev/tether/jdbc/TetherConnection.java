@@ -27,15 +27,21 @@ import org.jspecify.annotations.NullUnmarked;
 
 /**
  * A connection whose statements follow the current context (see {@link TetherDataSource}), and whose transaction
- * is rolled back when the context it started under ends.
+ * is rolled back when it is used under a context that has ended.
  *
- * <p>State. JDBC connections are used by one thread at a time, so the transaction fields below are plain: they
- * are written and read by the thread using the connection (a pool hands it over with a happens-before edge).
- * {@link #txContext} is the context of the current transaction's first statement run under a context;
+ * <p>Which context a transaction belongs to is never guessed: Tether looks only at {@link Context#current()} at
+ * each call. A statement refused or cancelled because the current context ended rolls the open transaction back
+ * (PostgreSQL aborts it anyway once a statement fails), and so do {@code commit()}, {@code setAutoCommit(true)}
+ * and {@code close()} under a done context. A transaction whose statements all completed under contexts that
+ * ended later commits normally under a live one: its work was done in time.
+ *
+ * <p>State. JDBC connections are used by one thread at a time, so the fields below are plain: they are written
+ * and read by the thread using the connection (a pool hands it over with a happens-before edge).
  * {@link #rolledBackBy} records that Tether rolled a transaction back, so later statements fail until the
- * application acknowledges it; {@link #localTimeoutSet} and {@link #sessionTimeoutMillis} track PostgreSQL's
- * {@code SET LOCAL statement_timeout}. {@link #attention} is true whenever any of them asks even a statement run
- * without a context to take the guarded path.
+ * application acknowledges it with {@code rollback()}, {@code commit()} or {@code setAutoCommit}, rather than run
+ * in a new transaction that silently lacks the first one's work; {@link #localTimeoutSet} and
+ * {@link #sessionTimeoutMillis} track PostgreSQL's {@code SET LOCAL statement_timeout}. {@link #attention} is true
+ * while either asks even a statement run without a context to take the guarded path.
  */
 @NullUnmarked
 final class TetherConnection implements Connection {
@@ -56,7 +62,6 @@ final class TetherConnection implements Connection {
     /** Whether a budget becomes a driver timeout at all (false in CANCEL_ONLY). */
     final boolean timeouts;
 
-    private Context txContext;
     private ContextDoneException rolledBackBy;
     private boolean localTimeoutSet;
     /** The session's statement_timeout in ms as read at this transaction's first SET LOCAL; -1 before. */
@@ -86,13 +91,6 @@ final class TetherConnection implements Connection {
         if (ctx.isDone()) {
             throw refused(ctx);
         }
-        Context tx = txContext;
-        if (tx != null && tx.isDone()) {
-            ContextDoneException err = Objects.requireNonNull(tx.err());
-            SQLException e = Failures.rolledBack("statement not sent", err);
-            rollBackFor(err, e);
-            throw e;
-        }
         long budget = -1;
         if (ctx != Context.background()) {
             var remaining = ctx.remaining();
@@ -104,10 +102,6 @@ final class TetherConnection implements Connection {
             }
         }
         boolean inTransaction = !delegate.getAutoCommit();
-        if (inTransaction && tx == null && ctx != Context.background()) {
-            txContext = ctx;
-            attention = true;
-        }
         Execution ex = new Execution(ctx, statement.delegate);
         ex.register();
         boolean internal = false; // whether a SET was sent first, which began the execution
@@ -143,10 +137,10 @@ final class TetherConnection implements Connection {
         return ex;
     }
 
-    /** A statement refused because {@code ctx} is done; rolls the transaction back if its context is done too. */
+    /** A statement refused because {@code ctx} is done; rolls back the open transaction, if any. */
     private SQLException refused(Context ctx) {
         SQLException e = Failures.refused("statement", ctx);
-        afterContextEnded(e);
+        rollBackOpenTransaction(Objects.requireNonNull(ctx.err()), e);
         return e;
     }
 
@@ -165,20 +159,19 @@ final class TetherConnection implements Connection {
         if (cancelFailure != null) {
             cancelled.addSuppressed(cancelFailure);
         }
-        afterContextEnded(cancelled);
+        rollBackOpenTransaction(Objects.requireNonNull(ctx.err()), cancelled);
         return cancelled;
     }
 
-    /** Rolls back the transaction if its context is done, noting it on {@code thrown}. */
-    private void afterContextEnded(SQLException thrown) {
-        Context tx = txContext;
-        if (tx != null && tx.isDone()) {
-            rollBackFor(Objects.requireNonNull(tx.err()), thrown);
-        }
-    }
-
-    private void rollBackFor(ContextDoneException err, SQLException thrown) {
+    /**
+     * Rolls back the open transaction, if auto-commit is off, because its context ended ({@code err}); later
+     * statements then fail until the application acknowledges it. Failures are added to {@code thrown}.
+     */
+    private void rollBackOpenTransaction(ContextDoneException err, SQLException thrown) {
         try {
+            if (delegate.getAutoCommit()) {
+                return;
+            }
             delegate.rollback();
         } catch (SQLException e) {
             thrown.addSuppressed(e);
@@ -189,7 +182,6 @@ final class TetherConnection implements Connection {
     }
 
     private void endTransaction() {
-        txContext = null;
         rolledBackBy = null;
         localTimeoutSet = false;
         sessionTimeoutMillis = -1;
@@ -261,8 +253,8 @@ final class TetherConnection implements Connection {
     // ---- transactions ----
 
     /**
-     * Commits, unless the transaction's context (or, when no statement ran under one, the current context) is
-     * done: then rolls back and throws {@link SqlStates#TRANSACTION_ROLLED_BACK}.
+     * Commits, unless the current context is done: then rolls back and throws
+     * {@link SqlStates#TRANSACTION_ROLLED_BACK}, as it does when Tether already rolled the transaction back.
      */
     @Override
     public void commit() throws SQLException {
@@ -271,11 +263,16 @@ final class TetherConnection implements Connection {
             endTransaction();
             throw Failures.rolledBack("commit refused", err);
         }
-        Context owner = txContext != null ? txContext : Context.current();
-        if (owner.isDone()) {
-            SQLException e = Failures.rolledBack("commit refused", Objects.requireNonNull(owner.err()));
-            rollBackFor(Objects.requireNonNull(owner.err()), e);
+        Context ctx = Context.current();
+        if (ctx.isDone()) {
             endTransaction();
+            err = Objects.requireNonNull(ctx.err());
+            SQLException e = Failures.rolledBack("commit refused", err);
+            try {
+                delegate.rollback();
+            } catch (SQLException r) {
+                e.addSuppressed(r);
+            }
             throw e;
         }
         delegate.commit();
@@ -294,17 +291,20 @@ final class TetherConnection implements Connection {
     }
 
     /**
-     * Switching auto-commit on commits the open transaction (JDBC's rule), unless its context is done: then it
-     * is rolled back first, auto-commit is switched on, and {@link SqlStates#TRANSACTION_ROLLED_BACK} is thrown.
+     * Switching auto-commit on commits the open transaction (JDBC's rule), unless the current context is done:
+     * then the transaction is rolled back first, auto-commit is switched on, and
+     * {@link SqlStates#TRANSACTION_ROLLED_BACK} is thrown, as it is when Tether already rolled it back.
      */
     @Override
     public void setAutoCommit(boolean autoCommit) throws SQLException {
         ContextDoneException err = rolledBackBy;
-        Context tx = txContext;
         endTransaction();
-        if (err == null && tx != null && tx.isDone()) {
-            err = Objects.requireNonNull(tx.err());
-            delegate.rollback();
+        if (err == null && autoCommit) {
+            Context ctx = Context.current();
+            if (ctx.isDone() && !delegate.getAutoCommit()) {
+                err = Objects.requireNonNull(ctx.err());
+                delegate.rollback();
+            }
         }
         delegate.setAutoCommit(autoCommit);
         if (err != null && autoCommit) {
@@ -312,12 +312,14 @@ final class TetherConnection implements Connection {
         }
     }
 
-    /** Rolls back a transaction whose context is done, then closes (or returns to the pool) the connection. */
+    /**
+     * Closes (or returns to the pool) the connection; under a done context, rolls back the open transaction
+     * first, whatever the pool or driver would do with it.
+     */
     @Override
     public void close() throws SQLException {
-        Context tx = txContext;
         try {
-            if (tx != null && tx.isDone() && !delegate.isClosed()) {
+            if (Context.current().isDone() && !delegate.isClosed() && !delegate.getAutoCommit()) {
                 delegate.rollback();
             }
         } finally {

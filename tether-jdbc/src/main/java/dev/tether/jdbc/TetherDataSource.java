@@ -29,12 +29,11 @@ import org.jspecify.annotations.Nullable;
  *       {@link java.sql.SQLException} ({@link SqlStates#QUERY_CANCELLED}) whose cause is the context's
  *       {@link Context#err() err()} (itself caused by {@link Context#cause() cause()}).</li>
  * </ul>
- * A transaction whose context has ended is rolled back on the connection's thread, at the latest when the
- * application next touches the connection ({@code commit()} then throws {@link SqlStates#TRANSACTION_ROLLED_BACK})
- * or closes it, so the connection goes back to its pool without an open transaction or a leftover timeout. The
- * transaction's context is the one current when its first statement ran under a context. {@code getConnection}
- * is refused under a done context, and a wait for a connection (a pool's queue) is interrupted when the context
- * ends.
+ * A transaction used under a context that has ended is rolled back, on the connection's own thread: when a
+ * statement in it is refused or cancelled, or when {@code commit()} or {@code setAutoCommit(true)} (which then
+ * throw {@link SqlStates#TRANSACTION_ROLLED_BACK}) or {@code close()} is called under the done context. The
+ * connection goes back to its pool without an open transaction or a leftover timeout. {@code getConnection} is
+ * refused under a done context, and a wait for a connection (a pool's queue) is interrupted when the context ends.
  *
  * {@snippet :
  * HikariConfig config = new HikariConfig();
@@ -62,7 +61,7 @@ import org.jspecify.annotations.Nullable;
  * not timed by the context; {@code commit()} is checked but not cancelled; {@code ResultSet.getStatement()} and
  * {@code DatabaseMetaData.getConnection()} return the driver's objects, and anything reached through
  * {@code unwrap} bypasses Tether. End transactions with {@code commit()}/{@code rollback()}, not with SQL text, so
- * that Tether sees where they end.
+ * that Tether sees where they end (PostgreSQL's {@code SET LOCAL} bookkeeping depends on it).
  */
 public final class TetherDataSource implements DataSource {
 

@@ -23,6 +23,8 @@ import java.sql.SQLTimeoutException;
 import java.sql.SQLTransactionRollbackException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.h2.jdbc.JdbcConnection;
@@ -262,11 +264,44 @@ class H2ContextTest {
             try (CancellableContext ctx = Context.background().withCancel(); Scope scope = ctx.attach()) {
                 s.executeUpdate("INSERT INTO items VALUES (1)");
                 ctx.cancel();
+                SQLException thrown = assertThrows(SQLTransactionRollbackException.class, () -> c.setAutoCommit(true));
+                assertEquals(SqlStates.TRANSACTION_ROLLED_BACK, thrown.getSQLState());
             }
-            SQLException thrown = assertThrows(SQLTransactionRollbackException.class, () -> c.setAutoCommit(true));
-            assertEquals(SqlStates.TRANSACTION_ROLLED_BACK, thrown.getSQLState());
             assertTrue(c.getAutoCommit());
         }
+        assertEquals(0, rows());
+    }
+
+    @Test
+    void transactionWhoseStatementsFinishedInTime_commitsAfterTheirContextsEnded() throws SQLException {
+        try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            try (CancellableContext first = Context.background().withTimeout(Duration.ofMinutes(1));
+                    Scope scope = first.attach()) {
+                s.executeUpdate("INSERT INTO items VALUES (1)");
+            }
+            try (CancellableContext second = Context.background().withCancel(); Scope scope = second.attach()) {
+                s.executeUpdate("INSERT INTO items VALUES (2)");
+            }
+            c.commit(); // both contexts are closed (cancelled) by now; the work they did was complete
+        }
+        assertEquals(2, rows());
+    }
+
+    @Test
+    void closingUnderADoneContext_rollsBackTheOpenTransaction_beforeThePoolOrDriverSeesIt() throws SQLException {
+        List<String> calls = new CopyOnWriteArrayList<>();
+        Connection c = TetherDataSource.wrap(Recording.queryTimeouts(h2, calls)).getConnection();
+        try (Statement s = c.createStatement()) {
+            c.setAutoCommit(false);
+            s.executeUpdate("INSERT INTO items VALUES (1)");
+        }
+        try (CancellableContext ctx = Context.background().withCancel(); Scope scope = ctx.attach()) {
+            ctx.cancel();
+            c.close();
+        }
+
+        assertEquals(List.of("execute", "rollback", "close"), calls);
         assertEquals(0, rows());
     }
 

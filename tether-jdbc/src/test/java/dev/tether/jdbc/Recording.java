@@ -30,12 +30,16 @@ final class Recording {
 
     /**
      * A data source whose statements note each {@code setQueryTimeout(n)} in {@code calls} as
-     * {@code "setQueryTimeout(n)"}, and each statement the driver runs as {@code "execute"}.
+     * {@code "setQueryTimeout(n)"}, and each statement the driver runs as {@code "execute"}; its connections note
+     * {@code "commit"}, {@code "rollback"} and {@code "close"}.
      */
     static DataSource queryTimeouts(DataSource real, List<String> calls) {
         return proxy(DataSource.class, real, (method, result) -> {
             if (result instanceof Connection c) {
                 return proxy(Connection.class, c, (m, r) -> {
+                    if (List.of("commit", "rollback", "close").contains(m.getName())) {
+                        calls.add(m.getName());
+                    }
                     if (r instanceof CallableStatement cs) {
                         return recordingStatement(CallableStatement.class, cs, calls);
                     }
