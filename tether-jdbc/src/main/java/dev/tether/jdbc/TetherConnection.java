@@ -67,6 +67,11 @@ final class TetherConnection implements Connection {
     /** The session's statement_timeout in ms as read at this transaction's first SET LOCAL; -1 before. */
     private long sessionTimeoutMillis = -1;
     boolean attention;
+    /**
+     * Whether a statement was sent since the last commit, rollback or auto-commit switch: whether a transaction
+     * may hold work. Written by every execute, the unguarded ones too (a plain write).
+     */
+    boolean dirty;
     private PreparedStatement setFirstTimeout;
     private PreparedStatement setTimeout;
 
@@ -134,6 +139,7 @@ final class TetherConnection implements Connection {
             statement.end(ex);
             throw refused(ctx);
         }
+        dirty = true;
         return ex;
     }
 
@@ -182,6 +188,7 @@ final class TetherConnection implements Connection {
     }
 
     private void endTransaction() {
+        dirty = false;
         rolledBackBy = null;
         localTimeoutSet = false;
         sessionTimeoutMillis = -1;
@@ -253,8 +260,8 @@ final class TetherConnection implements Connection {
     // ---- transactions ----
 
     /**
-     * Commits, unless the current context is done: then rolls back and throws
-     * {@link SqlStates#TRANSACTION_ROLLED_BACK}, as it does when Tether already rolled the transaction back.
+     * Commits, unless the current context is done and statements ran since the last commit: then rolls back and
+     * throws {@link SqlStates#TRANSACTION_ROLLED_BACK}, as it does when Tether already rolled the transaction back.
      */
     @Override
     public void commit() throws SQLException {
@@ -264,7 +271,7 @@ final class TetherConnection implements Connection {
             throw Failures.rolledBack("commit refused", err);
         }
         Context ctx = Context.current();
-        if (ctx.isDone()) {
+        if (dirty && ctx.isDone()) {
             endTransaction();
             err = Objects.requireNonNull(ctx.err());
             SQLException e = Failures.rolledBack("commit refused", err);
@@ -298,8 +305,9 @@ final class TetherConnection implements Connection {
     @Override
     public void setAutoCommit(boolean autoCommit) throws SQLException {
         ContextDoneException err = rolledBackBy;
+        boolean mayHoldWork = dirty;
         endTransaction();
-        if (err == null && autoCommit) {
+        if (err == null && autoCommit && mayHoldWork) {
             Context ctx = Context.current();
             if (ctx.isDone() && !delegate.getAutoCommit()) {
                 err = Objects.requireNonNull(ctx.err());
@@ -319,7 +327,7 @@ final class TetherConnection implements Connection {
     @Override
     public void close() throws SQLException {
         try {
-            if (Context.current().isDone() && !delegate.isClosed() && !delegate.getAutoCommit()) {
+            if (dirty && Context.current().isDone() && !delegate.isClosed() && !delegate.getAutoCommit()) {
                 delegate.rollback();
             }
         } finally {

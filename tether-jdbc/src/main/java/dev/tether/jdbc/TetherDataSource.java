@@ -52,8 +52,8 @@ import org.jspecify.annotations.Nullable;
  * <p>It works both around a pool ({@code wrap(hikariDataSource)}: a wrapper per borrowed connection) and under
  * one ({@code hikariConfig.setDataSource(wrap(driverDataSource))}: the pool keeps the wrapped connections).
  *
- * <p><b>Cost.</b> With no context current ({@link Context#background()}), an execute costs a thread-local read
- * and two comparisons, and allocates nothing. Under a context it also registers one {@code onDone} action for the
+ * <p><b>Cost.</b> With no context current ({@link Context#background()}), an execute costs a thread-local read,
+ * two comparisons and a field write, and allocates nothing. Under a context it also registers one {@code onDone} action for the
  * statement's duration; with a deadline it sets and restores the timeout (on PostgreSQL in a transaction: one
  * extra round trip).
  *

@@ -41,6 +41,7 @@ class TetherPreparedStatement extends TetherStatement implements PreparedStateme
     public boolean execute() throws SQLException {
         Context ctx = Context.current();
         if (ctx == Context.background() && !connection.attention) {
+            connection.dirty = true;
             return prepared.execute();
         }
         Execution ex = connection.start(ctx, this);
@@ -57,6 +58,7 @@ class TetherPreparedStatement extends TetherStatement implements PreparedStateme
     public ResultSet executeQuery() throws SQLException {
         Context ctx = Context.current();
         if (ctx == Context.background() && !connection.attention) {
+            connection.dirty = true;
             return prepared.executeQuery();
         }
         Execution ex = connection.start(ctx, this);
@@ -73,6 +75,7 @@ class TetherPreparedStatement extends TetherStatement implements PreparedStateme
     public int executeUpdate() throws SQLException {
         Context ctx = Context.current();
         if (ctx == Context.background() && !connection.attention) {
+            connection.dirty = true;
             return prepared.executeUpdate();
         }
         Execution ex = connection.start(ctx, this);
@@ -89,6 +92,7 @@ class TetherPreparedStatement extends TetherStatement implements PreparedStateme
     public long executeLargeUpdate() throws SQLException {
         Context ctx = Context.current();
         if (ctx == Context.background() && !connection.attention) {
+            connection.dirty = true;
             return prepared.executeLargeUpdate();
         }
         Execution ex = connection.start(ctx, this);
