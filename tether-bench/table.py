@@ -115,11 +115,24 @@ JDK_ROWS = [
         {"jdk": "JDK: the same direct ExecutorService (runs on the caller) without cancelling(): FutureTask."}),
 ]
 
+JDBC_PLAIN = "Plain: the H2 DataSource's own statement, with the same context attached (which it ignores)."
+# tether-jdbc (JdbcBench): a prepared SELECT 1 on in-memory H2, through TetherDataSource against the plain one.
+JDBC_ROWS = [
+    Row("JdbcBench.noContext", "executeQuery + next, no context current", ["tether", "jdk"], {"jdk": JDBC_PLAIN}),
+    Row("JdbcBench.cancellable", "executeQuery + next, live withCancel() context attached", ["tether", "jdk"],
+        {"jdk": JDBC_PLAIN}),
+    Row("JdbcBench.deadline", "executeQuery + next, live context with a 1 h deadline attached", ["tether", "jdk"],
+        {"jdk": JDBC_PLAIN, "tether": "Includes setting and restoring the query timeout: H2 runs a SET "
+                                      "QUERY_TIMEOUT command for each."}),
+]
+
 # Each table: its heading (None for the first), its columns and its rows.
 TABLES = [
     (None, COLUMNS, ROWS),
     ("Structured concurrency and interruption wiring: Tether against the JDK doing the same work", JDK_COLUMNS,
      JDK_ROWS),
+    ("tether-jdbc: one statement on in-memory H2, through TetherDataSource against the plain DataSource",
+     [("tether", "Tether"), ("jdk", "Plain")], JDBC_ROWS),
 ]
 
 
