@@ -61,6 +61,8 @@ final class Execution implements Runnable {
     private static final long FIRST_RETRY_NANOS = 1_000_000L;
     private static final long MAX_RETRY_NANOS = 250_000_000L;
 
+    /** The statement's context; held only for the statement's duration, as the registration is. */
+    @SuppressWarnings("CTX007")
     final Context context;
     private volatile int state;
     /** The statement in flight: written by the executing thread (an internal SET, then the user's), read by the canceller. */
