@@ -85,8 +85,8 @@ final class TetherConnection implements Connection {
     // ---- the guarded path of every execute ----
 
     /**
-     * Checks that a statement may be sent under {@code ctx} and prepares its execution: refusals, the
-     * transaction's context, the timeout. On return the execution is in flight ({@link Execution#begin()}); the
+     * Checks that a statement may be sent under {@code ctx} and prepares its execution: the refusals, then the
+     * timeout. On return the execution is in flight ({@link Execution#begin()}); the
      * caller runs the statement and then calls {@link TetherStatement#end}.
      */
     Execution start(Context ctx, TetherStatement statement) throws SQLException {
@@ -170,10 +170,14 @@ final class TetherConnection implements Connection {
     }
 
     /**
-     * Rolls back the open transaction, if auto-commit is off, because its context ended ({@code err}); later
-     * statements then fail until the application acknowledges it. Failures are added to {@code thrown}.
+     * Rolls back the open transaction, if auto-commit is off and statements ran in it, because its context ended
+     * ({@code err}); later statements then fail until the application acknowledges it. Failures are added to
+     * {@code thrown}.
      */
     private void rollBackOpenTransaction(ContextDoneException err, SQLException thrown) {
+        if (!dirty) {
+            return; // nothing of the application's was sent since the last commit or rollback
+        }
         try {
             if (delegate.getAutoCommit()) {
                 return;
