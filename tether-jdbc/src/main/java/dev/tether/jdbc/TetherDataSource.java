@@ -129,6 +129,7 @@ public final class TetherDataSource implements DataSource {
             return this;
         }
 
+        /** The wrapper, with these settings. */
         public TetherDataSource build() {
             return new TetherDataSource(dataSource, minimumBudgetNanos, mode);
         }
