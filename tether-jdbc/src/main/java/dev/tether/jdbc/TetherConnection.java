@@ -182,7 +182,7 @@ final class TetherConnection implements Connection {
             if (delegate.getAutoCommit()) {
                 return;
             }
-            delegate.rollback();
+            rollbackDelegate();
         } catch (SQLException e) {
             thrown.addSuppressed(e);
         }
@@ -280,20 +280,62 @@ final class TetherConnection implements Connection {
             err = Objects.requireNonNull(ctx.err());
             SQLException e = Failures.rolledBack("commit refused", err);
             try {
-                delegate.rollback();
+                rollbackDelegate();
             } catch (SQLException r) {
                 e.addSuppressed(r);
             }
             throw e;
         }
+        restoreSessionTimeout();
         delegate.commit();
         endTransaction();
     }
 
     @Override
     public void rollback() throws SQLException {
-        endTransaction();
-        delegate.rollback();
+        try {
+            rollbackDelegate();
+        } finally {
+            endTransaction();
+        }
+    }
+
+    /**
+     * The delegate's rollback. A {@code SET LOCAL statement_timeout} that Tether gave an earlier statement is in
+     * force until the transaction ends, so it also times the ROLLBACK: when a small budget's timeout stops the
+     * ROLLBACK itself (57014), it is sent again, up to five times.
+     */
+    private void rollbackDelegate() throws SQLException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                delegate.rollback();
+                return;
+            } catch (SQLException e) {
+                if (!localTimeoutSet || attempt == 5 || !SqlStates.QUERY_CANCELLED.equals(e.getSQLState())) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * Puts back the session's statement_timeout before the transaction ends, so that COMMIT (or whatever a pool
+     * does with a connection closed mid-transaction) is not timed by an earlier statement's budget. In a
+     * transaction that already failed this cannot run; its end is a rollback, which {@link #rollbackDelegate}
+     * retries.
+     */
+    private void restoreSessionTimeout() {
+        if (!localTimeoutSet) {
+            return;
+        }
+        try {
+            PreparedStatement ps = setTimeoutStatement();
+            ps.setString(1, Long.toString(Math.max(0, sessionTimeoutMillis)));
+            ps.executeQuery().close();
+            localTimeoutSet = false;
+        } catch (SQLException e) {
+            // an aborted transaction: see above
+        }
     }
 
     @Override
@@ -309,15 +351,17 @@ final class TetherConnection implements Connection {
     @Override
     public void setAutoCommit(boolean autoCommit) throws SQLException {
         ContextDoneException err = rolledBackBy;
-        boolean mayHoldWork = dirty;
-        endTransaction();
-        if (err == null && autoCommit && mayHoldWork) {
+        if (err == null && autoCommit && dirty) {
             Context ctx = Context.current();
             if (ctx.isDone() && !delegate.getAutoCommit()) {
                 err = Objects.requireNonNull(ctx.err());
-                delegate.rollback();
+                rollbackDelegate();
             }
         }
+        if (err == null && autoCommit) {
+            restoreSessionTimeout(); // switching auto-commit on commits
+        }
+        endTransaction();
         delegate.setAutoCommit(autoCommit);
         if (err != null && autoCommit) {
             throw Failures.rolledBack("setAutoCommit(true) did not commit", err);
@@ -331,8 +375,12 @@ final class TetherConnection implements Connection {
     @Override
     public void close() throws SQLException {
         try {
-            if (dirty && Context.current().isDone() && !delegate.isClosed() && !delegate.getAutoCommit()) {
-                delegate.rollback();
+            if ((dirty || localTimeoutSet) && !delegate.isClosed() && !delegate.getAutoCommit()) {
+                if (dirty && Context.current().isDone()) {
+                    rollbackDelegate();
+                } else {
+                    restoreSessionTimeout();
+                }
             }
         } finally {
             endTransaction();

@@ -14,7 +14,9 @@ public enum TimeoutMode {
      * Inside a transaction, {@code SET LOCAL statement_timeout} (through {@code set_config}) to the budget rounded
      * up to the millisecond, enforced by the server and undone by the transaction's end; never above a
      * {@code statement_timeout} the session already had. Outside a transaction, {@code SET LOCAL} would not last
-     * until the statement, so {@link #QUERY_TIMEOUT} applies. Costs one round trip per statement in a transaction.
+     * until the statement, so {@link #QUERY_TIMEOUT} applies. Costs one round trip per statement in a transaction,
+     * and one more before {@code commit()}, which puts the session's timeout back so that the last statement's
+     * budget cannot stop the COMMIT itself (a ROLLBACK it stops is retried).
      */
     POSTGRESQL,
 
