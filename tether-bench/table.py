@@ -166,6 +166,17 @@ WIRE_ROWS = [
         ["tether", "jdk"], {"jdk": "HttpClient.send directly."}),
 ]
 
+JDBC_PLAIN = "Plain: the H2 DataSource's own statement, with the same context attached (which it ignores)."
+# tether-jdbc (JdbcBench): a prepared SELECT 1 on in-memory H2, through TetherDataSource against the plain one.
+JDBC_ROWS = [
+    Row("JdbcBench.noContext", "executeQuery + next, no context current", ["tether", "jdk"], {"jdk": JDBC_PLAIN}),
+    Row("JdbcBench.cancellable", "executeQuery + next, live withCancel() context attached", ["tether", "jdk"],
+        {"jdk": JDBC_PLAIN}),
+    Row("JdbcBench.deadline", "executeQuery + next, live context with a 1 h deadline attached", ["tether", "jdk"],
+        {"jdk": JDBC_PLAIN, "tether": "Includes setting and restoring the query timeout: H2 runs a SET "
+                                      "QUERY_TIMEOUT command for each."}),
+]
+
 # Each table: its heading (None for the first), its columns, its rows and its ratio.
 TABLES = [
     (None, COLUMNS, ROWS, PEER_RATIO),
@@ -175,6 +186,8 @@ TABLES = [
      PEER_RATIO),
     ("Leak detection: the same operation with no detector and with one at each level", LEAK_COLUMNS, LEAK_ROWS,
      LEAK_RATIO),
+    ("tether-jdbc: one statement on in-memory H2, through TetherDataSource against the plain DataSource",
+     [("tether", "Tether"), ("jdk", "Plain")], JDBC_ROWS, PEER_RATIO),
 ]
 
 
