@@ -20,6 +20,7 @@ import java.sql.SQLTimeoutException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
@@ -65,10 +66,13 @@ class PostgresCancelTest {
                 SQLException thrown;
                 long start;
                 long returned;
+                // The watcher connects and starts polling before the 200 ms begin, so it sees the query active.
+                CountDownLatch polling = new CountDownLatch(1);
+                watcher = Thread.ofVirtual().start(() -> watchUntilIdle(pid, polling, idleAt));
+                assertTrue(polling.await(15, TimeUnit.SECONDS), "the watcher never polled");
                 try (CancellableContext ctx = Context.background().withTimeout(Duration.ofMillis(200));
                         Scope scope = ctx.attach()) {
                     ctx.onDone(() -> endedAt.set(System.nanoTime()), Runnable::run);
-                    watcher = Thread.ofVirtual().start(() -> watchUntilIdle(pid, idleAt));
                     start = System.nanoTime();
                     thrown = assertThrows(SQLException.class, () -> {
                         try (Statement s = c.createStatement()) {
@@ -210,18 +214,22 @@ class PostgresCancelTest {
         }
     }
 
-    /** Polls pg_stat_activity until the backend is seen active, then until it is not; records when. */
-    private static void watchUntilIdle(int pid, AtomicLong idleAt) {
+    /**
+     * Polls pg_stat_activity until the backend is seen active, then until it is not; records when. Counts down
+     * {@code polling} after its first poll.
+     */
+    private static void watchUntilIdle(int pid, CountDownLatch polling, AtomicLong idleAt) {
         try (Connection m = pg.monitor(); PreparedStatement ps = m.prepareStatement(
                 "SELECT state FROM pg_stat_activity WHERE pid = ?")) {
             ps.setInt(1, pid);
             boolean seenActive = false;
-            long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (System.nanoTime() < giveUp) {
                 boolean active;
                 try (ResultSet rs = ps.executeQuery()) {
                     active = rs.next() && "active".equals(rs.getString(1));
                 }
+                polling.countDown();
                 if (active) {
                     seenActive = true;
                 } else if (seenActive) {
