@@ -148,8 +148,7 @@ class LeakDetectorTest {
         Runnable read = planted.socketRead();
         CancellableContext ctx = Context.background().withTimeout(Duration.ofMinutes(5));
         Thread reader = platform("socket-leak", ctx.wrap(read));
-        Planted.awaitState(reader, () -> Planted.inNativeCall(reader)
-                && List.of(reader.getStackTrace()).toString().contains("java.net.Socket"), "into the socket read");
+        Planted.awaitState(reader, () -> Planted.inSocketRead(reader), "into the socket read");
 
         ctx.cancel();
         reader.interrupt(); // what a TaskGroup or a cancelling executor would do; a platform socket read ignores it

@@ -111,10 +111,25 @@ final class Planted implements AutoCloseable {
         }
     }
 
-    /** Whether the thread is inside a native call (such as a socket read) right now. */
-    static boolean inNativeCall(Thread thread) {
+    /**
+     * Whether the thread is blocked in a socket read right now: on top the native read of the JDK's socket
+     * implementation, below it a socket stream's read. A native frame alone is not enough: a thread just started
+     * runs native code before its task does, in class loading, lambda linkage and the tracker's start hook (whose
+     * onDone registration arms the context's deadline timer), and a thread there is not yet fully recorded nor
+     * classified as the test means.
+     */
+    static boolean inSocketRead(Thread thread) {
         StackTraceElement[] stack = thread.getStackTrace();
-        return thread.getState() == Thread.State.RUNNABLE && stack.length > 0 && stack[0].isNativeMethod();
+        if (thread.getState() != Thread.State.RUNNABLE || stack.length == 0 || !stack[0].isNativeMethod()
+                || !stack[0].getClassName().startsWith("sun.nio.ch.")) {
+            return false;
+        }
+        for (StackTraceElement frame : stack) {
+            if (frame.getClassName().startsWith("java.net.Socket") && frame.getMethodName().equals("read")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
