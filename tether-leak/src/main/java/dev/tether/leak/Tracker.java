@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
@@ -50,15 +51,17 @@ final class Tracker implements ContextObserver {
      * Checks. The first task of a context registers an onDone listener on it (Runnable::run: on the ending
      * thread, inline). When the context ends, the listener (or contextEnded, whichever runs first) notes who
      * ended it in `seen` (thread, time, and the stack if tasks still run: that thread is inside the cancel call)
-     * and, if tasks are live, schedules ONE check after the grace period. A task that starts after its context
-     * ended schedules one too. The race between a task starting and its context ending is closed Dekker-style:
-     * the task adds itself to the set, then reads `seen`; the ender writes `seen`, then reads the set (all
-     * volatile), so at least one of them sees the other and schedules. (The stress test found the version that
-     * read the set first.) At most one check per context is pending (claimCheck CAS); a check first clears the
-     * flag, then reads the set, so a task added meanwhile either is seen by this check or schedules the next. A
-     * check reports tasks past their due time (end + grace, or start + grace for late starters) and reschedules
-     * itself for the earliest task not yet due. Each leaked task is reported once (markReported CAS). A task
-     * that ends while being described is dropped: its record's `ended` is re-read after its stack is taken.
+     * and, if tasks are live, schedules ONE check after the grace period. An end first seen late (one an ancestor
+     * propagated to a context that had no listener yet) is dated by the ancestor's end, when that was earlier. A
+     * task that starts after its context ended schedules one too. The race between a task starting and its
+     * context ending is closed Dekker-style: the task adds itself to the set, then reads `seen`; the ender writes
+     * `seen`, then reads the set (all volatile), so at least one of them sees the other and schedules. (The
+     * stress test found the version that read the set first.) At most one check per context is pending
+     * (claimCheck CAS); a check first clears the flag, then reads the set, so a task added meanwhile either is
+     * seen by this check or schedules the next. A check reports tasks past their due time (end + grace, or start
+     * + grace for late starters) and reschedules itself for the earliest task not yet due. Each leaked task is
+     * reported once (markReported CAS). A task that ends while being described is dropped: its record's `ended`
+     * is re-read after its stack is taken.
      *
      * Reaper. A daemon thread takes cleared records off the reference queue, removes them from the map and, for
      * sampled records nobody called cancel on, reports a lost cancel. Nothing scans periodically.
@@ -264,11 +267,31 @@ final class Tracker implements ContextObserver {
     private void see(CtxRecord r) {
         if (r.seen() == null) {
             String site = r.sampled || r.hasTasks() ? Frames.capture().site() : null;
-            r.see(new CtxRecord.EndSeen(Frames.threadLabel(Thread.currentThread()), time.nanoTime(), site));
+            r.see(new CtxRecord.EndSeen(Frames.threadLabel(Thread.currentThread()), endedAt(r), site));
         }
         if (r.hasTasks()) {
-            scheduleCheck(r, graceNanos);
+            scheduleCheck(r, Objects.requireNonNull(r.seen()).nanos() + graceNanos - time.nanoTime());
         }
+    }
+
+    /**
+     * When a context that just turned out to be done ended, as closely as known: now, or the end seen on its
+     * nearest ancestor if that was earlier. An end an ancestor's cancel propagates (or an unlinked child picks up
+     * lazily) reaches no hook of the child's, so a child without tasks then is first seen ended when a task of
+     * its starts or registers its listener, possibly much later; dating it then would shift its tasks' grace
+     * period and {@code outlivedMillis} by the delay. A context is done no later than any of its ancestors, and
+     * every end is seen at or after it happens, so the earlier of the two is never before the context's real end.
+     */
+    private long endedAt(CtxRecord r) {
+        long now = time.nanoTime();
+        CtxRecord a = r.parent;
+        for (int hops = 0; a != null && hops < MAX_LINEAGE; hops++, a = a.parent) {
+            CtxRecord.EndSeen seen = a.seen();
+            if (seen != null) {
+                return seen.nanos() - now < 0 ? seen.nanos() : now;
+            }
+        }
+        return now;
     }
 
     private boolean sampleContext() {

@@ -13,10 +13,13 @@ import dev.tether.Context;
 import dev.tether.ContextCancelledException;
 import dev.tether.Key;
 import dev.tether.ManualTimeSource;
+import dev.tether.Registration;
 import dev.tether.TaskGroup;
+import dev.tether.TimeSource;
 import dev.tether.spi.ContextObservers;
 import java.io.IOException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -317,6 +320,85 @@ class LeakDetectorTest {
         assertEquals("late-start", task.thread());
         assertEquals(61_000L, task.outlivedMillis(), "counted from the context's end");
         assertEquals(1_000L, task.runningMillis());
+    }
+
+    /**
+     * The same for a context its parent's cancel ended: the tracker hears of that end only when the late task
+     * starts, and still counts from the end itself, not from when it heard of it.
+     */
+    @Test
+    void taskStartedAfterAnAncestorEndedItsContext_isCountedFromThatEnd() throws Exception {
+        CancellableContext request = Context.background().withCancel();
+        CancellableContext call = request.withTimeout(Duration.ofMinutes(5));
+        Runnable wrapped = call.wrap(planted.busyLoop());
+        request.cancel();
+        clock.advance(Duration.ofMinutes(1));
+
+        platform("late-start", wrapped);
+        assertTrue(planted.started.await(Collector.WAIT_SECONDS, TimeUnit.SECONDS));
+        clock.advance(GRACE.minusMillis(1));
+        assertTrue(collector.leaks.isEmpty(), "a late starter still gets its grace period");
+        clock.advance(Duration.ofMillis(1));
+
+        TaskInfo task = collector.nextLeak().tasks().get(0);
+        assertEquals("late-start", task.thread());
+        assertEquals(61_000L, task.outlivedMillis(), "counted from the end its parent's cancel caused");
+        assertEquals(1_000L, task.runningMillis());
+        assertTrue(task.owner().endedBy().byAncestor());
+    }
+
+    /**
+     * A task whose start the tracker is still recording when its context's parent is cancelled: registering the
+     * onDone listener (which arms the context's deadline timer, held here in the time source) finishes only
+     * after the cancel has propagated and the clock has moved, so the tracker first sees the end late. The task
+     * started before the cancel; it is due a grace period after the cancel, not after the late sighting.
+     */
+    @Test
+    void taskWhoseStartStraddlesItsParentsCancel_isDueAGracePeriodAfterTheCancel() throws Exception {
+        CountDownLatch arming = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        TimeSource holding = new TimeSource() {
+            @Override
+            public long nanoTime() {
+                return clock.nanoTime();
+            }
+
+            @Override
+            public Instant now() {
+                return clock.now();
+            }
+
+            @Override
+            public Registration schedule(Runnable task, long delayNanos) {
+                if (Thread.currentThread().getName().equals("straddling")) {
+                    arming.countDown();
+                    try {
+                        assertTrue(release.await(Collector.WAIT_SECONDS, TimeUnit.SECONDS), "released");
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return clock.schedule(task, delayNanos);
+            }
+        };
+        CancellableContext request = Context.root(holding).withCancel();
+        CancellableContext call = request.withTimeout(Duration.ofMinutes(5));
+        platform("straddling", call.wrap(planted.busyLoop()));
+        try {
+            assertTrue(arming.await(Collector.WAIT_SECONDS, TimeUnit.SECONDS), "the task's start hook arms the timer");
+            request.cancel(new IOException("client went away"));
+            clock.advance(GRACE.multipliedBy(2));
+        } finally {
+            release.countDown();
+        }
+        assertTrue(planted.started.await(Collector.WAIT_SECONDS, TimeUnit.SECONDS));
+
+        List<TaskInfo> leaked = detector.leaks().tasks();
+        assertEquals(1, leaked.size(), detector.running()::toText);
+        assertEquals("straddling", leaked.get(0).thread());
+        assertEquals(2_000L, leaked.get(0).outlivedMillis(), "counted from the cancel");
+        clock.advance(Duration.ZERO); // the check the late sighting scheduled is due at once
+        assertEquals(leaked.get(0).id(), collector.nextLeak().tasks().get(0).id());
     }
 
     @Test
