@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -203,22 +204,15 @@ final class Inventory implements AutoCloseable {
             return;
         }
         // The leak: retries until the reservation goes through, and never asks its context whether anyone still
-        // wants it. Its first attempt is the call's answer; after that nobody is listening.
+        // wants it. Its first attempt is the call's answer; after that nobody is listening. No Context is in sight
+        // here, so tether-lint has nothing to flag: the leak detector finds it at run time.
         while (!stopping.get()) {
             QueryOutcome attempt = db.reserve(order, statementsSent::add);
             work.complete(attempt);
             if (attempt.completed()) {
                 return;
             }
-            pauseIgnoringInterrupts(RETRY_PAUSE);
-        }
-    }
-
-    private static void pauseIgnoringInterrupts(Duration pause) {
-        try {
-            Thread.sleep(pause);
-        } catch (InterruptedException e) {
-            // swallowed, as such loops do: it is how this task outlives every attempt to stop it
+            LockSupport.parkNanos(RETRY_PAUSE.toNanos());
         }
     }
 
