@@ -326,8 +326,8 @@ public final class ChainDemo {
         if (wait > 0) {
             NANOSECONDS.sleep(wait);
         }
-        pending.cancel(true);   // the JDK client resets the HTTP/2 stream
-        long reset = System.nanoTime();
+        long reset = System.nanoTime();   // before: the servers may hear of it before cancel() returns
+        pending.cancel(true);              // the JDK client resets the HTTP/2 stream
         List<HopRecord> hops = printHops(collectHops(), problems);
         QueryOutcome query = printQuery(hops, reset, problems);
         QueryOutcome.Gone gone = gone(query);
