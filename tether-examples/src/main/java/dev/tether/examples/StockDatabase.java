@@ -40,8 +40,8 @@ final class StockDatabase implements AutoCloseable {
     private static final String PG_RESERVE = "UPDATE stock SET available = available - 1 FROM pg_sleep(?)"
             + " WHERE sku = ? AND available > 0 RETURNING available";
     // H2 checks for a cancel between rows: the subquery sleeps a millisecond per row, over one row per millisecond.
-    private static final String H2_RESERVE = "UPDATE stock SET available = available - 1 WHERE sku = ? AND available > 0"
-            + " AND (SELECT COUNT(*) FROM SYSTEM_RANGE(1, ?) WHERE SLEEP_MS(1) = 0) >= 0";
+    private static final String H2_RESERVE = "UPDATE stock SET available = available - 1"
+            + " WHERE sku = ? AND available > 0 AND (SELECT COUNT(*) FROM SYSTEM_RANGE(1, ?) WHERE SLEEP_MS(1) = 0) >= 0";
     private static final String H2_LEFT = "SELECT available FROM stock WHERE sku = ?";
 
     private final Kind kind;
@@ -187,8 +187,8 @@ final class StockDatabase implements AutoCloseable {
     }
 
     private long backendId(Connection c) throws SQLException {
-        try (Statement s = c.createStatement();
-                ResultSet rs = s.executeQuery(kind == Kind.POSTGRESQL ? "SELECT pg_backend_pid()" : "SELECT SESSION_ID()")) {
+        String sql = kind == Kind.POSTGRESQL ? "SELECT pg_backend_pid()" : "SELECT SESSION_ID()";
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getLong(1);
         }

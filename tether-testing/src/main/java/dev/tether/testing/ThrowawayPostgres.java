@@ -245,7 +245,8 @@ public final class ThrowawayPostgres implements AutoCloseable {
         try {
             run(pgCtl, baseDir, Duration.ofSeconds(90), asPostgresUser);
         } catch (IllegalStateException e) {
-            throw new IllegalStateException(e.getMessage() + "\nserver.log:\n" + tail(baseDir.resolve("server.log")), e);
+            throw new IllegalStateException(e.getMessage() + "\nserver.log:\n" + tail(baseDir.resolve("server.log")),
+                    e);
         }
     }
 
