@@ -40,8 +40,8 @@ final class StockDatabase implements AutoCloseable {
     private static final String PG_RESERVE = "UPDATE stock SET available = available - 1 FROM pg_sleep(?)"
             + " WHERE sku = ? AND available > 0 RETURNING available";
     // H2 checks for a cancel between rows: the subquery sleeps a millisecond per row, over one row per millisecond.
-    private static final String H2_RESERVE = "UPDATE stock SET available = available - 1"
-            + " WHERE sku = ? AND available > 0 AND (SELECT COUNT(*) FROM SYSTEM_RANGE(1, ?) WHERE SLEEP_MS(1) = 0) >= 0";
+    private static final String H2_RESERVE = "UPDATE stock SET available = available - 1 WHERE sku = ?"
+            + " AND available > 0 AND (SELECT COUNT(*) FROM SYSTEM_RANGE(1, ?) WHERE SLEEP_MS(1) = 0) >= 0";
     private static final String H2_LEFT = "SELECT available FROM stock WHERE sku = ?";
 
     private final Kind kind;
