@@ -8,6 +8,7 @@ import dev.tether.wire.RequestEndedException;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -17,16 +18,17 @@ import org.jspecify.annotations.Nullable;
  * @param received where the budget came from: {@code server default}, or {@code offered 1849ms via tether-budget}
  * @param endedEarly whether the hop's context ended before its work was done (its deadline, its client leaving,
  *     or a call it made ending early)
- * @param contextEndedNanos {@link System#nanoTime()} when the hop's request context ended, or {@link #NOT_ENDED}
+ * @param endedAt {@link System#nanoTime()} when the hop's request context ended, or {@link #NOT_ENDED}; read through
+ *     {@link #contextEndedNanos()}, since the context's end may be noted a moment after the call was recorded
  * @param query the database statement the hop ran, for the last hop; null for the others
  */
 record HopRecord(String service, Duration budget, String received, String origin, Duration elapsed, String outcome,
-        boolean endedEarly, long contextEndedNanos, @Nullable CompletableFuture<QueryOutcome> query) {
+        boolean endedEarly, LongSupplier endedAt, @Nullable CompletableFuture<QueryOutcome> query) {
 
     static final long NOT_ENDED = Long.MIN_VALUE;
 
     /** The record of a call on an HTTP hop, from tether-jetty's {@link InboundCall} at completion. */
-    static HopRecord of(InboundCall call, long contextEndedNanos) {
+    static HopRecord of(InboundCall call, LongSupplier endedAt) {
         InboundBudget.Result budget = call.budget();
         String received = budget.offered() == null ? "server default"
                 : "offered " + millis(budget.offered()) + " via " + budget.source().header()
@@ -46,7 +48,12 @@ record HopRecord(String service, Duration budget, String received, String origin
             outcome = "completed";
         }
         return new HopRecord(call.self().service(), budget.budget(), received, call.origin().toString(),
-                call.elapsed(), outcome, call.isEndedEarly() || relayed != null, contextEndedNanos, null);
+                call.elapsed(), outcome, call.isEndedEarly() || relayed != null, endedAt, null);
+    }
+
+    /** When the hop's request context ended, or {@link #NOT_ENDED} if it has not (yet). */
+    long contextEndedNanos() {
+        return endedAt.getAsLong();
     }
 
     /** Why a context ended, in a few words: the kind, and for a client that left, that it left. */

@@ -17,6 +17,8 @@ import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -54,8 +56,9 @@ final class HttpHop implements AutoCloseable {
     private final Server server;
     private final ServerConnector connector;
     private final BlockingQueue<HopRecord> calls = new LinkedBlockingQueue<>();
-    // When each live call's context ended: written by the call's onDone action, taken by the observer.
-    private final Map<InboundCall, Long> contextEnds = new ConcurrentHashMap<>();
+    // Each live call's note of when its context ended: made by the handler, written by the context's onDone action
+    // (which may run after the observer), taken by the observer into the call's record.
+    private final Map<InboundCall, AtomicLong> contextEnds = new ConcurrentHashMap<>();
 
     private HttpHop(String service, Context parent, InboundBudget policy, Tracer tracer, Work work) throws Exception {
         QueuedThreadPool threads = new QueuedThreadPool(32, 4);
@@ -90,7 +93,9 @@ final class HttpHop implements AutoCloseable {
     private void serve(String service, Tracer tracer, Work work, Request request, Response response,
             Callback callback) throws Exception {
         InboundCall call = Objects.requireNonNull(TetherHandler.call(request), "TetherHandler's call");
-        Context.current().onDone(() -> contextEnds.put(call, System.nanoTime()), Runnable::run);
+        AtomicLong ended = new AtomicLong(HopRecord.NOT_ENDED);
+        contextEnds.put(call, ended);
+        Context.current().onDone(() -> ended.set(System.nanoTime()), Runnable::run);
         Span span = tracer.spanBuilder(service + " " + request.getMethod() + " " + Request.getPathInContext(request))
                 .setSpanKind(SpanKind.SERVER)
                 .setAttribute("http.request.method", request.getMethod())
@@ -117,9 +122,9 @@ final class HttpHop implements AutoCloseable {
         Content.Sink.write(response, true, answer.body() + "\n", callback);
     }
 
-    private long ended(InboundCall call) {
-        Long at = contextEnds.remove(call);
-        return at == null ? HopRecord.NOT_ENDED : at;
+    private LongSupplier ended(InboundCall call) {
+        AtomicLong ended = contextEnds.remove(call);
+        return ended == null ? () -> HopRecord.NOT_ENDED : ended::get;
     }
 
     URI uri(String pathAndQuery) {

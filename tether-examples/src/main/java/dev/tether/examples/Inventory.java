@@ -193,7 +193,7 @@ final class Inventory implements AutoCloseable {
             span.end();
             calls.add(new HopRecord(SERVICE, budget, received, origin == null ? "-" : origin.toString(),
                     Duration.ofNanos(System.nanoTime() - entered), outcome, outcome.startsWith("ended early"),
-                    ended.get(), started ? work : null));
+                    ended::get, started ? work : null));
         }
     }
 

@@ -106,9 +106,9 @@ class ChainDemoTest {
         assertQueryGone(reset);
         assertTrue(reset.spans().stream().allMatch(Telemetry::endedEarly), reset.spans().toString());
 
-        // No leak: every backend task (the warm-up's and each scenario's) ended with its request.
+        // No leak: every backend task (the two warm-up calls' and each scenario's) ended with its request.
         assertTrue(outcome.leaks().isEmpty(), outcome.leaks().toText());
-        assertEquals(4, outcome.backendTasks());
+        assertEquals(5, outcome.backendTasks());
         assertTrue(text.toString().contains("leak check: no task outlived its request"), text.toString());
         assertTrue(Files.readString(outcome.contextMap()).contains("Tether context map"));
         assertFalse(text.toString().contains("\tat ") || text.toString().contains("Exception in thread"),
@@ -137,7 +137,7 @@ class ChainDemoTest {
             assertTrue(request.done());
         }
         String report = text.toString();
-        assertTrue(report.contains("2 of 4 backend tasks started through Tether outlived their request"), report);
+        assertTrue(report.contains("2 of 5 backend tasks started through Tether outlived their request"), report);
         assertTrue(report.contains("Tether leak report"), report);
         assertTrue(report.contains("made at dev.tether.examples.Inventory.reserve("), report);
         assertTrue(report.contains("WithCancel \"inventory server\""), report);
