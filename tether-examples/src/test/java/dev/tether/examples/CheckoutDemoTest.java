@@ -6,8 +6,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The README's demo keeps working: the hung backend is stopped by the deadline and no thread outlives the request. */
+@Timeout(30)
 class CheckoutDemoTest {
 
     @Test

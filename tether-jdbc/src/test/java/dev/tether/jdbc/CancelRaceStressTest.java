@@ -11,6 +11,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.tether.CancellableContext;
 import dev.tether.Context;
 import dev.tether.Scope;
+import dev.tether.testing.ThrowawayPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -66,8 +67,8 @@ class CancelRaceStressTest {
 
     @ParameterizedTest(name = "virtual threads: {0}")
     @ValueSource(booleans = {false, true})
-    void postgres_statementsRacingTheirContexts(boolean virtual, PostgresCluster pg) throws Exception {
-        DataSource db = TetherDataSource.builder(pg.dataSource()).minimumBudget(Duration.ZERO).build();
+    void postgres_statementsRacingTheirContexts(boolean virtual, ThrowawayPostgres pg) throws Exception {
+        DataSource db = TetherDataSource.builder(pg.dataSource("tether-test")).minimumBudget(Duration.ZERO).build();
         race(db, virtual, "SELECT sum(g) FROM generate_series(1, 20000) g", 200_010_000L, 3_000);
     }
 

@@ -12,6 +12,7 @@ import dev.tether.Context;
 import dev.tether.ContextCancelledException;
 import dev.tether.DeadlineExceededException;
 import dev.tether.Scope;
+import dev.tether.testing.ThrowawayPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -34,13 +35,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class PostgresCancelTest {
 
-    private static PostgresCluster pg;
+    private static ThrowawayPostgres pg;
     private static DataSource db;
 
     @BeforeAll
-    static void setUp(PostgresCluster cluster) throws SQLException {
+    static void setUp(ThrowawayPostgres cluster) throws SQLException {
         pg = cluster;
-        db = TetherDataSource.wrap(cluster.dataSource());
+        db = TetherDataSource.wrap(cluster.dataSource("tether-test"));
         try (Connection c = pg.monitor(); Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS refused_marker");
             s.execute("CREATE TABLE refused_marker (id int)");
@@ -151,13 +152,13 @@ class PostgresCancelTest {
             rs.next();
             assertEquals(0, rs.getInt(1), "the refused insert happened");
         }
-        if (pg.statStatements) {
+        if (pg.hasPgStatStatements()) {
             assertEquals(callsBefore, statementCalls("INSERT INTO refused_marker"), "pg_stat_statements counted it");
         }
         // The same insert without a context reaches the server, and both checks see it: they can fail.
         try (Connection c = db.getConnection(); Statement s = c.createStatement()) {
             assertEquals(1, s.executeUpdate("INSERT INTO refused_marker VALUES (1)"));
-            if (pg.statStatements) {
+            if (pg.hasPgStatStatements()) {
                 assertEquals(callsBefore + 1, statementCalls("INSERT INTO refused_marker"));
             }
             s.executeUpdate("DELETE FROM refused_marker");
@@ -166,7 +167,8 @@ class PostgresCancelTest {
 
     @Test
     void statementWithTooLittleBudget_isRefused_beforeTheDeadline() throws Exception {
-        DataSource strict = TetherDataSource.builder(pg.dataSource()).minimumBudget(Duration.ofHours(1)).build();
+        DataSource strict = TetherDataSource.builder(pg.dataSource("tether-test"))
+                .minimumBudget(Duration.ofHours(1)).build();
         long callsBefore = statementCalls("INSERT INTO refused_marker");
 
         SQLException thrown;
@@ -180,7 +182,7 @@ class PostgresCancelTest {
         assertEquals(SqlStates.REFUSED_DEADLINE, thrown.getSQLState());
         assertInstanceOf(DeadlineExceededException.class, thrown.getCause());
         assertTrue(thrown.getMessage().contains("below the minimum"), thrown.getMessage());
-        if (pg.statStatements) {
+        if (pg.hasPgStatStatements()) {
             assertEquals(callsBefore, statementCalls("INSERT INTO refused_marker"));
         }
     }
@@ -258,7 +260,7 @@ class PostgresCancelTest {
 
     /** How often pg_stat_statements saw statements starting with {@code prefix}; 0 without the extension. */
     static long statementCalls(String prefix) throws SQLException {
-        if (!pg.statStatements) {
+        if (!pg.hasPgStatStatements()) {
             return 0;
         }
         try (Connection m = pg.monitor(); PreparedStatement ps = m.prepareStatement(

@@ -14,6 +14,7 @@ import dev.tether.Context;
 import dev.tether.ContextCancelledException;
 import dev.tether.DeadlineExceededException;
 import dev.tether.Scope;
+import dev.tether.testing.ThrowawayPostgres;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -51,10 +52,10 @@ class PostgresPoolTest {
     enum Setup { TETHER_AROUND_HIKARI, HIKARI_AROUND_TETHER }
 
     private static final AtomicInteger POOLS = new AtomicInteger();
-    private static PostgresCluster pg;
+    private static ThrowawayPostgres pg;
 
     @BeforeAll
-    static void setUp(PostgresCluster cluster) throws SQLException {
+    static void setUp(ThrowawayPostgres cluster) throws SQLException {
         pg = cluster;
         try (Connection c = pg.monitor(); Statement s = c.createStatement()) {
             s.execute("DROP TABLE IF EXISTS pool_items");
@@ -71,11 +72,11 @@ class PostgresPoolTest {
             config.setMinimumIdle(size);
             config.setConnectionTimeout(30_000);
             if (setup == Setup.TETHER_AROUND_HIKARI) {
-                config.setJdbcUrl(pg.jdbcUrl());
+                config.setJdbcUrl(pg.jdbcUrl("tether-test"));
                 HikariDataSource hikari = new HikariDataSource(config);
                 return new Pool(hikari, TetherDataSource.wrap(hikari));
             }
-            config.setDataSource(TetherDataSource.wrap(pg.dataSource()));
+            config.setDataSource(TetherDataSource.wrap(pg.dataSource("tether-test")));
             HikariDataSource hikari = new HikariDataSource(config);
             return new Pool(hikari, hikari);
         }

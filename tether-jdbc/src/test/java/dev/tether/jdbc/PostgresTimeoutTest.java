@@ -9,6 +9,7 @@ import dev.tether.CancellableContext;
 import dev.tether.Context;
 import dev.tether.ManualTimeSource;
 import dev.tether.Scope;
+import dev.tether.testing.ThrowawayPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -38,8 +39,8 @@ class PostgresTimeoutTest {
     private DataSource db;
 
     @BeforeEach
-    void setUp(PostgresCluster pg) {
-        db = TetherDataSource.wrap(Recording.queryTimeouts(pg.dataSource(), calls));
+    void setUp(ThrowawayPostgres pg) {
+        db = TetherDataSource.wrap(Recording.queryTimeouts(pg.dataSource("tether-test"), calls));
     }
 
     @Test

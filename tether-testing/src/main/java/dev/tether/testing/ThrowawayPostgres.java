@@ -1,4 +1,4 @@
-package dev.tether.jdbc;
+package dev.tether.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,48 +9,64 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
- * A throwaway PostgreSQL cluster for the tests: Debian's server binaries (installed with apt-get when missing and
- * running as root), a fresh {@code initdb} in a temporary directory, a server on a free loopback port, stopped and
- * deleted when the tests end (and by a JVM shutdown hook if they never get there).
+ * A throwaway PostgreSQL server, for tests and demos: Debian's server binaries (installed with apt-get when missing
+ * and running as root), a fresh {@code initdb} in a temporary directory, a server on a free loopback port, stopped
+ * and deleted by {@link #close()} (and by a JVM shutdown hook if the program never gets there). Not for production
+ * data: the cluster trusts every local connection and runs with {@code fsync=off}.
+ *
+ * {@snippet :
+ * try (ThrowawayPostgres pg = ThrowawayPostgres.start()) {          // throws IllegalStateException saying why not
+ *     DataSource db = pg.dataSource("my-test");                     // user postgres, database postgres
+ *     try (Connection c = db.getConnection()) { ... }
+ * }
+ * }
  *
  * <p>No Docker and no embedded binaries: the embedded PostgreSQL on Maven Central refuses to run as root, which
  * CI is. As root, every PostgreSQL command runs as the {@code postgres} user through {@code runuser}, in a
  * directory that user owns; as anyone else, as that user.
  *
- * <p>If the binaries cannot be found or installed, {@link #shared()} throws with what to do: the PostgreSQL
- * tests then fail, never pass silently. {@code -Dtether.postgres.bin=DIR} (or {@code TETHER_POSTGRES_BIN}) points
- * at another installation's {@code bin} directory.
+ * <p>If the binaries cannot be found or installed, {@link #start()} throws an {@link IllegalStateException} that
+ * says what to do, so a test fails with the reason (never passes silently) and a demo can say so and carry on
+ * without. {@code -Dtether.postgres.bin=DIR} (or the environment variable {@code TETHER_POSTGRES_BIN}) points at
+ * another installation's {@code bin} directory. Starting takes a few seconds (an {@code initdb}); installing, the
+ * first time on a machine, minutes.
  */
-final class PostgresCluster implements AutoCloseable {
+public final class ThrowawayPostgres implements AutoCloseable {
 
     private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(15);
     private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    private static final String HOST = "127.0.0.1";
+    private static final String MONITOR = "tether-monitor";
 
-    private static PostgresCluster shared;
+    // Guarded by the class: the cluster shared() hands out, started on first use.
+    private static @Nullable ThrowawayPostgres shared;
 
-    final Path bin;
-    final Path baseDir;
-    final Path dataDir;
-    final int port;
-    final boolean statStatements;
+    private final Path bin;
+    private final Path baseDir;
+    private final Path dataDir;
+    private final int port;
+    private final boolean statStatements;
     private final boolean asPostgresUser;
     private final AtomicBoolean stopped = new AtomicBoolean();
+    // Set once after the server is up; removed by close() unless the JVM is already running it.
+    private volatile @Nullable Thread shutdownHook;
 
-    private PostgresCluster(Path bin, Path baseDir, int port, boolean statStatements, boolean asPostgresUser) {
+    private ThrowawayPostgres(Path bin, Path baseDir, int port, boolean statStatements, boolean asPostgresUser) {
         this.bin = bin;
         this.baseDir = baseDir;
         this.dataDir = baseDir.resolve("data");
@@ -59,44 +75,119 @@ final class PostgresCluster implements AutoCloseable {
         this.asPostgresUser = asPostgresUser;
     }
 
-    /** The cluster shared by every test in this JVM, started on first use. */
-    static synchronized PostgresCluster shared() {
-        if (shared == null) {
-            shared = start();
-            PostgresCluster cluster = shared;
-            Runtime.getRuntime().addShutdownHook(new Thread(cluster::close, "tether-postgres-stop"));
+    /**
+     * Starts a new cluster, installing PostgreSQL first if it is missing and this process runs as root. The caller
+     * closes it; a JVM shutdown hook stops it if the caller never does.
+     *
+     * @throws IllegalStateException if no PostgreSQL server can be found, installed or started; the message says
+     *     why and what to do
+     */
+    public static ThrowawayPostgres start() {
+        ThrowawayPostgres cluster = startCluster();
+        Thread hook = new Thread(cluster::close, "tether-postgres-stop");
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+        } catch (IllegalStateException e) {
+            cluster.close();   // the JVM is already exiting: nobody would stop it
+            throw new IllegalStateException("ThrowawayPostgres: the JVM is shutting down", e);
         }
-        return shared;
+        cluster.shutdownHook = hook;
+        return cluster;
     }
 
-    String jdbcUrl() {
-        return "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres&ApplicationName=tether-test";
+    /**
+     * The cluster shared by every caller in this JVM, started on first use and stopped when the JVM exits: for
+     * test suites, so that many test classes pay for one {@code initdb}. Do not close it.
+     *
+     * @throws IllegalStateException as {@link #start()}, on every call until a start succeeds
+     */
+    public static synchronized ThrowawayPostgres shared() {
+        ThrowawayPostgres cluster = shared;
+        if (cluster == null) {
+            cluster = start();
+            shared = cluster;
+        }
+        return cluster;
     }
 
-    DataSource dataSource() {
+    /** The loopback address the server listens on: {@code 127.0.0.1}. */
+    public String host() {
+        return HOST;
+    }
+
+    /** The server's TCP port on {@link #host()}. */
+    public int port() {
+        return port;
+    }
+
+    /** The directory of the PostgreSQL binaries this cluster runs: {@code initdb}, {@code pg_ctl}, {@code postgres}. */
+    public Path binDirectory() {
+        return bin;
+    }
+
+    /** Whether the {@code pg_stat_statements} extension is loaded and created in database {@code postgres}. */
+    public boolean hasPgStatStatements() {
+        return statStatements;
+    }
+
+    /**
+     * A pgjdbc URL for database {@code postgres} as user {@code postgres} (no password: the cluster trusts local
+     * connections), naming the client {@code applicationName} in {@code pg_stat_activity}.
+     *
+     * @throws IllegalArgumentException if applicationName is blank or not plain printable ASCII without {@code &}
+     */
+    public String jdbcUrl(String applicationName) {
+        return "jdbc:postgresql://" + HOST + ":" + port + "/postgres?user=postgres&ApplicationName="
+                + checkName(applicationName);
+    }
+
+    /**
+     * A non-pooling pgjdbc {@link DataSource} for database {@code postgres} as user {@code postgres}, naming the
+     * client {@code applicationName} in {@code pg_stat_activity}; wrap it in a pool as needed.
+     *
+     * @throws IllegalArgumentException as {@link #jdbcUrl(String)}
+     */
+    public DataSource dataSource(String applicationName) {
         PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setServerNames(new String[] {"127.0.0.1"});
+        ds.setServerNames(new String[] {HOST});
         ds.setPortNumbers(new int[] {port});
         ds.setDatabaseName("postgres");
         ds.setUser("postgres");
-        ds.setApplicationName("tether-test");
+        ds.setApplicationName(checkName(applicationName));
         return ds;
     }
 
-    /** A plain driver connection for watching the server: not wrapped, never under a context. */
-    Connection monitor() throws SQLException {
-        return DriverManager.getConnection(jdbcUrl().replace("tether-test", "tether-monitor"));
+    /**
+     * A plain driver connection for watching the server ({@code pg_stat_activity}, {@code pg_stat_statements}),
+     * named {@code tether-monitor}: never wrapped, never pooled. The caller closes it.
+     */
+    public Connection monitor() throws SQLException {
+        return dataSource(MONITOR).getConnection();
+    }
+
+    @Override
+    public String toString() {
+        return "ThrowawayPostgres[" + HOST + ":" + port + ", " + bin + (stopped.get() ? ", stopped" : "") + "]";
+    }
+
+    private static String checkName(String applicationName) {
+        Objects.requireNonNull(applicationName, "applicationName");
+        if (applicationName.isBlank() || !applicationName.chars().allMatch(c -> c >= 0x20 && c < 0x7f && c != '&')) {
+            throw new IllegalArgumentException("applicationName: '" + applicationName
+                    + "' (expected: printable ASCII, not blank, no '&')");
+        }
+        return applicationName;
     }
 
     // ---- starting ----
 
-    private static PostgresCluster start() {
+    private static ThrowawayPostgres startCluster() {
         Path bin = findBinaries();
         if (bin == null) {
             install();
             bin = findBinaries();
             if (bin == null) {
-                throw new IllegalStateException("PostgreSQL tests: apt-get installed 'postgresql' but no initdb was"
+                throw new IllegalStateException("ThrowawayPostgres: apt-get installed 'postgresql' but no initdb was"
                         + " found under /usr/lib/postgresql/*/bin; set -Dtether.postgres.bin=DIR");
             }
         }
@@ -107,7 +198,7 @@ final class PostgresCluster implements AutoCloseable {
                 run(List.of("chown", "postgres:postgres", base.toString()), base, COMMAND_TIMEOUT, false);
             }
             boolean statStatements = Files.exists(bin.resolveSibling("lib").resolve("pg_stat_statements.so"));
-            PostgresCluster cluster = null;
+            ThrowawayPostgres cluster = null;
             IllegalStateException last = null;
             try {
                 List<String> initdb = List.of(bin.resolve("initdb").toString(), "-D", base.resolve("data").toString(),
@@ -115,7 +206,7 @@ final class PostgresCluster implements AutoCloseable {
                 run(initdb, base, COMMAND_TIMEOUT, root);
                 // A free port can be taken between the probe and the bind: try a few.
                 for (int attempt = 0; attempt < 3 && cluster == null; attempt++) {
-                    PostgresCluster candidate = new PostgresCluster(bin, base, freePort(), statStatements, root);
+                    ThrowawayPostgres candidate = new ThrowawayPostgres(bin, base, freePort(), statStatements, root);
                     try {
                         candidate.startServer();
                         cluster = candidate;
@@ -134,7 +225,7 @@ final class PostgresCluster implements AutoCloseable {
             cluster.awaitReady();
             return cluster;
         } catch (IOException e) {
-            throw new UncheckedIOException("PostgreSQL tests: could not prepare a temporary cluster directory", e);
+            throw new UncheckedIOException("ThrowawayPostgres: could not prepare a temporary cluster directory", e);
         }
     }
 
@@ -154,7 +245,8 @@ final class PostgresCluster implements AutoCloseable {
         try {
             run(pgCtl, baseDir, Duration.ofSeconds(90), asPostgresUser);
         } catch (IllegalStateException e) {
-            throw new IllegalStateException(e.getMessage() + "\nserver.log:\n" + tail(baseDir.resolve("server.log")), e);
+            throw new IllegalStateException(e.getMessage() + "\nserver.log:\n" + tail(baseDir.resolve("server.log")),
+                    e);
         }
     }
 
@@ -174,22 +266,33 @@ final class PostgresCluster implements AutoCloseable {
             }
         }
         close();
-        throw new IllegalStateException("PostgreSQL tests: the server on port " + port + " did not accept a"
+        throw new IllegalStateException("ThrowawayPostgres: the server on port " + port + " did not accept a"
                 + " connection within " + READY_TIMEOUT.toSeconds() + " s; server.log:\n"
                 + tail(baseDir.resolve("server.log")), last);
     }
 
-    /** Stops the server at once and deletes its directory. Idempotent; also the shutdown hook. */
+    /**
+     * Stops the server at once ({@code pg_ctl stop -m immediate}) and deletes its directory. Idempotent; also what
+     * the shutdown hook runs. Failures to stop are printed to standard error, not thrown.
+     */
     @Override
     public void close() {
         if (!stopped.compareAndSet(false, true)) {
             return;
         }
+        Thread hook = shutdownHook;
+        if (hook != null && hook != Thread.currentThread()) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is exiting and runs the hooks: ours finds the cluster stopped and returns
+            }
+        }
         try {
             run(List.of(bin.resolve("pg_ctl").toString(), "-D", dataDir.toString(), "-m", "immediate", "-w", "-t",
                     "30", "stop"), baseDir, Duration.ofSeconds(45), asPostgresUser);
         } catch (RuntimeException e) {
-            System.err.println("PostgreSQL tests: stopping the cluster failed: " + e.getMessage());
+            System.err.println("ThrowawayPostgres: stopping the cluster failed: " + e.getMessage());
         } finally {
             deleteTree(baseDir);
         }
@@ -202,7 +305,7 @@ final class PostgresCluster implements AutoCloseable {
         if (configured != null && !configured.isBlank()) {
             Path dir = Paths.get(configured);
             if (!Files.isExecutable(dir.resolve("initdb"))) {
-                throw new IllegalStateException("PostgreSQL tests: tether.postgres.bin=" + configured
+                throw new IllegalStateException("ThrowawayPostgres: tether.postgres.bin=" + configured
                         + " has no executable initdb");
             }
             return dir;
@@ -212,7 +315,7 @@ final class PostgresCluster implements AutoCloseable {
             try (Stream<Path> versions = Files.list(debian)) {
                 Path newest = versions
                         .filter(v -> Files.isExecutable(v.resolve("bin/initdb")))
-                        .max(Comparator.comparingInt(PostgresCluster::versionOf))
+                        .max(Comparator.comparingInt(ThrowawayPostgres::versionOf))
                         .orElse(null);
                 if (newest != null) {
                     return newest.resolve("bin");
@@ -240,15 +343,15 @@ final class PostgresCluster implements AutoCloseable {
 
     private static void install() {
         if (!isRoot()) {
-            throw new IllegalStateException("PostgreSQL tests: no PostgreSQL server binaries (initdb, pg_ctl) found,"
+            throw new IllegalStateException("ThrowawayPostgres: no PostgreSQL server binaries (initdb, pg_ctl) found,"
                     + " and not running as root to install them. Install Debian's 'postgresql' package"
                     + " (sudo apt-get install postgresql) or set -Dtether.postgres.bin=DIR to a bin directory.");
         }
         if (!Files.isExecutable(Paths.get("/usr/bin/apt-get"))) {
-            throw new IllegalStateException("PostgreSQL tests: no PostgreSQL server binaries found and no apt-get to"
+            throw new IllegalStateException("ThrowawayPostgres: no PostgreSQL server binaries found and no apt-get to"
                     + " install them; install PostgreSQL 12 or newer and set -Dtether.postgres.bin=DIR");
         }
-        System.err.println("PostgreSQL tests: installing Debian's 'postgresql' package with apt-get");
+        System.err.println("ThrowawayPostgres: installing Debian's 'postgresql' package with apt-get");
         run(List.of("apt-get", "update", "-q"), Paths.get("/"), INSTALL_TIMEOUT, false);
         run(List.of("apt-get", "install", "-y", "-q", "--no-install-recommends", "postgresql"), Paths.get("/"),
                 INSTALL_TIMEOUT, false);
@@ -282,19 +385,19 @@ final class PostgresCluster implements AutoCloseable {
             Process p = pb.start();
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
-                throw new IllegalStateException("PostgreSQL tests: '" + String.join(" ", full) + "' did not finish"
+                throw new IllegalStateException("ThrowawayPostgres: '" + String.join(" ", full) + "' did not finish"
                         + " within " + timeout.toSeconds() + " s:\n" + tail(output));
             }
             if (p.exitValue() != 0) {
-                throw new IllegalStateException("PostgreSQL tests: '" + String.join(" ", full) + "' failed with exit"
+                throw new IllegalStateException("ThrowawayPostgres: '" + String.join(" ", full) + "' failed with exit"
                         + " code " + p.exitValue() + ":\n" + tail(output));
             }
         } catch (IOException e) {
-            throw new IllegalStateException("PostgreSQL tests: could not run '" + String.join(" ", full) + "': " + e,
+            throw new IllegalStateException("ThrowawayPostgres: could not run '" + String.join(" ", full) + "': " + e,
                     e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("PostgreSQL tests: interrupted running " + full, e);
+            throw new IllegalStateException("ThrowawayPostgres: interrupted running " + full, e);
         } finally {
             if (output != null) {
                 try {
@@ -334,7 +437,7 @@ final class PostgresCluster implements AutoCloseable {
                 }
             });
         } catch (IOException e) {
-            System.err.println("PostgreSQL tests: could not delete " + root + ": " + e);
+            System.err.println("ThrowawayPostgres: could not delete " + root + ": " + e);
         }
     }
 
