@@ -177,6 +177,21 @@ JDBC_ROWS = [
                                       "QUERY_TIMEOUT command for each."}),
 ]
 
+# tether-otel (OtelBench): Tether's span recording over a plain recording SDK span, and the hand-off bridge.
+SPAN_BASE = "The plain span start + end these rows add to: see the first row."
+OTEL_ROWS = [
+    Row("OtelBench.spanStartEnd", "start + end a recording SDK span (the baseline)", ["otel"],
+        {"tether": "The rows below add Tether's work to this span."}),
+    Row("OtelBench.recordCancellation", "span start + TetherSpans.recordCancellation + end", ["tether"],
+        {"otel": SPAN_BASE}),
+    Row("OtelBench.bindAndClose", "span start + TetherSpans.bind + binding close + end", ["tether"],
+        {"otel": SPAN_BASE}),
+    Row("OtelBench.processor", "span start + end with TetherSpanProcessor binding it", ["tether"],
+        {"otel": SPAN_BASE}),
+    Row("OtelBench.handOff", "hand-off with a span current: ctx.wrap(task).run() (bridge installed: {bridge})",
+        ["tether", "otel"], {"otel": "OTel: Context.current().wrap(task).run()."}),
+]
+
 # Each table: its heading (None for the first), its columns, its rows and its ratio.
 TABLES = [
     (None, COLUMNS, ROWS, PEER_RATIO),
@@ -184,6 +199,8 @@ TABLES = [
      JDK_ROWS, PEER_RATIO),
     ("Across the wire: per-request cost of the codec, the server handler and the client", JDK_COLUMNS, WIRE_ROWS,
      PEER_RATIO),
+    ("tether-otel: recording cancellations on spans, and the hand-off bridge", [("tether", "Tether"), ("otel", "OTel")],
+     OTEL_ROWS, PEER_RATIO),
     ("Leak detection: the same operation with no detector and with one at each level", LEAK_COLUMNS, LEAK_ROWS,
      LEAK_RATIO),
     ("tether-jdbc: one statement on in-memory H2, through TetherDataSource against the plain DataSource",

@@ -40,7 +40,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * scope before the run.
  *
  * <p>The observer SPI is process-wide, so the bridge is installed for the whole trial, and JMH runs each
- * benchmark in its own fork. Subtract the {@code span_baseline} from the span rows, and {@code bridge=false} from
+ * benchmark in its own fork. Subtract {@code otel_spanStartEnd} from the span rows, and {@code bridge=false} from
  * {@code bridge=true}, for tether-otel's own cost.
  *
  * <p>Run: {@code tether-bench/run.sh --jmh OtelBench -prof gc}.
@@ -103,7 +103,7 @@ public class OtelBench {
 
     /** Start and end a span: the baseline of the span rows. */
     @Benchmark
-    public Span span_baseline() {
+    public Span otel_spanStartEnd() {
         Span span = plain.spanBuilder("op").startSpan();
         span.end();
         return span;
@@ -111,7 +111,7 @@ public class OtelBench {
 
     /** Start a span, record its context's cancellation (attributes, event, status), end it. */
     @Benchmark
-    public Span span_recordCancellation() {
+    public Span tether_recordCancellation() {
         Span span = plain.spanBuilder("op").startSpan();
         TetherSpans.recordCancellation(cancelled, span);
         span.end();
@@ -120,7 +120,7 @@ public class OtelBench {
 
     /** Start a span, bind it to a live context with a deadline, close the binding, end the span. */
     @Benchmark
-    public Span span_bindAndClose() {
+    public Span tether_bindAndClose() {
         Span span = plain.spanBuilder("op").startSpan();
         SpanBinding binding = TetherSpans.bind(live, span);
         binding.close();
@@ -130,7 +130,7 @@ public class OtelBench {
 
     /** Start and end a span with the TetherSpanProcessor, under an attached live context. */
     @Benchmark
-    public Span span_processor() {
+    public Span tether_processor() {
         dev.tether.Scope scope = live.attach();
         try {
             Span span = withProcessor.spanBuilder("op").startSpan();
@@ -179,7 +179,7 @@ public class OtelBench {
      */
     @Benchmark
     @SuppressWarnings("try") // the scope is used for its close()
-    public Runnable handOff_tetherWrap(HandOff h) {
+    public Runnable tether_handOff(HandOff h) {
         Runnable wrapped;
         try (io.opentelemetry.context.Scope s = h.withSpan.makeCurrent()) {
             wrapped = h.request.wrap(h.task);
@@ -191,7 +191,7 @@ public class OtelBench {
     /** The same with OpenTelemetry's own hand-off: Context.current().wrap(task), then run it. */
     @Benchmark
     @SuppressWarnings("try") // the scope is used for its close()
-    public Runnable handOff_otelWrap(HandOff h) {
+    public Runnable otel_handOff(HandOff h) {
         Runnable wrapped;
         try (io.opentelemetry.context.Scope s = h.withSpan.makeCurrent()) {
             wrapped = io.opentelemetry.context.Context.current().wrap(h.task);
